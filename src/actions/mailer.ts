@@ -1,0 +1,65 @@
+import nodemailer, { type Transporter } from 'nodemailer'
+import { WardenError } from '../errors/warden-error.js'
+import type { RenderedEmail } from './render-templates.js'
+
+export interface MailResult {
+  accepted: string[]
+  rejected: string[]
+  messageId: string
+}
+
+export interface Mailer {
+  send(to: string[], email: RenderedEmail, messageId: string): Promise<MailResult>
+  verify(): Promise<void>
+  close(): void
+}
+
+/** SMTP codes that will fail the same way on every retry. */
+const PERMANENT = new Set(['EAUTH', 'EENVELOPE', 'EMESSAGE'])
+
+export function createMailer(smtpUrl: string, from: string): Mailer {
+  const transport: Transporter = nodemailer.createTransport(smtpUrl)
+  return {
+    async send(to, email, messageId) {
+      try {
+        const info = await transport.sendMail({
+          from,
+          to,
+          subject: email.subject,
+          text: email.text,
+          html: email.html,
+          messageId,
+          headers: { 'X-Warden-Kind': 'escalation' },
+        })
+        return {
+          accepted: (info.accepted ?? []).map(String),
+          rejected: (info.rejected ?? []).map(String),
+          messageId: info.messageId ?? messageId,
+        }
+      } catch (err) {
+        throw toMailError(err)
+      }
+    },
+    async verify() {
+      try {
+        await transport.verify()
+      } catch (err) {
+        throw toMailError(err)
+      }
+    },
+    close() {
+      transport.close()
+    },
+  }
+}
+
+function toMailError(err: unknown): WardenError {
+  const code = (err as { code?: string }).code ?? 'UNKNOWN'
+  const responseCode = (err as { responseCode?: number }).responseCode
+  // 5xx replies are permanent by SMTP's own definition; 4xx and network trouble are not.
+  const permanent = PERMANENT.has(code) || (responseCode !== undefined && responseCode >= 500)
+  return new WardenError(code === 'EAUTH' ? 'WARDEN_MAIL_AUTH_FAILED' : 'WARDEN_MAIL_SEND_FAILED', {
+    cause: err,
+    details: { smtpCode: code, responseCode, retryable: !permanent },
+  })
+}

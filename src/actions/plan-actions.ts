@@ -1,0 +1,47 @@
+import type { Model, Types } from 'mongoose'
+import { upsertOnce } from '../archive/upsert-once.js'
+import type { Violation } from '../archive/violation-model.js'
+import type { ActionKindName, ActionRecord } from './action-model.js'
+
+/**
+ * Creates the ledger rows for what a violation asks for: at most one nudge (to the sender)
+ * and one escalation (to the supervisors) per violation, however often this runs.
+ */
+export async function planActions(
+  actions: Model<ActionRecord>,
+  violation: Violation,
+  now: Date = new Date(),
+): Promise<Types.ObjectId[]> {
+  const ids: Types.ObjectId[] = []
+  for (const kind of violation.actions as ActionKindName[]) {
+    const recipients = recipientsFor(kind, violation)
+    if (recipients.length === 0) continue
+    const key = `${violation._id.toHexString()}:${kind}`
+    await upsertOnce(
+      actions,
+      { key },
+      {
+        key,
+        violationId: violation._id,
+        kind,
+        status: 'pending',
+        recipients,
+        attempts: 0,
+        claimedUntil: null,
+        lastError: null,
+        result: null,
+        createdAt: now,
+        updatedAt: now,
+        sentAt: null,
+      },
+    )
+    const row = await actions.findOne({ key }, { _id: 1 }).lean()
+    if (row) ids.push(row._id)
+  }
+  return ids
+}
+
+function recipientsFor(kind: ActionKindName, violation: Violation): string[] {
+  if (kind === 'nudge') return violation.fromUser ? [violation.fromUser] : []
+  return [...new Set(violation.escalateTo)]
+}

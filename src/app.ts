@@ -1,0 +1,141 @@
+import formbody from '@fastify/formbody'
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify'
+import type { Connection } from 'mongoose'
+import { buildExecutors } from './actions/executors.js'
+import { type Mailer, createMailer } from './actions/mailer.js'
+import { loadTemplates } from './actions/render-templates.js'
+import type { ArchiveResult } from './archive/archive-message.js'
+import { connectDatabase } from './archive/database.js'
+import { type WardenModels, initModels } from './archive/models.js'
+import { appCallbackRoutes } from './channels/app-callback/routes.js'
+import type { WardenConfig } from './config/env-schema.js'
+import { parseEncodingAesKey } from './crypto/aes-key.js'
+import { installErrorHandler } from './errors/error-handler.js'
+import { healthRoutes } from './health/routes.js'
+import { type Scheduler, createScheduler } from './jobs/scheduler.js'
+import { buildLoggerOptions } from './logging/logger-options.js'
+import { loadPolicyFile } from './policy/load-policy.js'
+import type { PolicyEngine } from './policy/types.js'
+import { WecomClient } from './wecom/api-client.js'
+
+export interface WardenServices {
+  config: WardenConfig
+  connection: Connection
+  models: WardenModels
+  scheduler: Scheduler
+  mailer: Mailer
+  policy(): PolicyEngine
+  /** What follows a durable archive write: hand the message to the policy stage. */
+  afterArchive(stored: ArchiveResult, log: FastifyBaseLogger): Promise<void>
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    warden: WardenServices
+  }
+}
+
+export interface BuildOptions {
+  /** Pino options or a ready logger; defaults to JSON logs at LOG_LEVEL. */
+  logger?: boolean | FastifyBaseLogger
+  /** Lets tests override the scheduler's timings. */
+  scheduler?: { pollMs?: number; sweepEvery?: string; sweepGraceMs?: number; actionLeaseMs?: number }
+}
+
+/**
+ * Builds the whole service. Everything that can be wrong with the setup (policy, templates,
+ * AES key, database) fails here, before the port opens, with a message naming the cause.
+ */
+export async function buildApp(config: WardenConfig, options: BuildOptions = {}) {
+  const aesKey = parseEncodingAesKey(config.WECOM_ENCODING_AES_KEY)
+  const policy = await loadPolicyFile(config.POLICY_FILE)
+  const templates = await loadTemplates(config.TEMPLATES_DIR)
+
+  const app: FastifyInstance = Fastify({
+    ...(options.logger === undefined || options.logger === true
+      ? { logger: buildLoggerOptions(config.LOG_LEVEL) }
+      : typeof options.logger === 'object'
+        ? { loggerInstance: options.logger }
+        : { logger: false }),
+    bodyLimit: config.CALLBACK_BODY_LIMIT_BYTES,
+    // WeCom gives up after 5 s; a request still open by then will be retried anyway.
+    connectionTimeout: 10_000,
+    requestTimeout: 10_000,
+    return503OnClosing: true,
+  }) as unknown as FastifyInstance
+
+  installErrorHandler(app)
+  await app.register(formbody)
+
+  const connection = await connectDatabase({ uri: config.MONGODB_URI })
+  const models = await initModels(connection)
+
+  const mailer = createMailer(config.SMTP_URL, config.MAIL_FROM)
+  const wecom = new WecomClient({
+    baseUrl: config.WECOM_API_BASE,
+    credentials: {
+      corpId: config.WECOM_CORP_ID,
+      agentId: config.WECOM_AGENT_ID,
+      secret: config.WECOM_SECRET,
+    },
+    logger: app.log,
+  })
+
+  const executors = buildExecutors({
+    violations: models.violations,
+    messages: models.messages,
+    wecom,
+    mailer,
+    templates,
+    nudgeDuplicateCheckSeconds: config.NUDGE_DUPLICATE_CHECK_SECONDS,
+    mailDomain: config.MAIL_FROM.split('@')[1] ?? 'wecom-warden.local',
+  })
+  const scheduler = createScheduler({
+    connection,
+    models,
+    policy: () => policy,
+    executors,
+    logger: app.log,
+    pollMs: options.scheduler?.pollMs ?? config.JOBS_POLL_MS,
+    sweepEvery: options.scheduler?.sweepEvery,
+    sweepGraceMs: options.scheduler?.sweepGraceMs,
+    actionLeaseMs: options.scheduler?.actionLeaseMs,
+  })
+  // Jobs stop first (they use the other two), the database last.
+  app.addHook('onClose', async () => {
+    await scheduler.stop()
+    mailer.close()
+    await connection.close()
+  })
+
+  app.decorate('warden', {
+    config,
+    connection,
+    models,
+    scheduler,
+    mailer,
+    policy: () => policy,
+    async afterArchive(stored, log) {
+      try {
+        await scheduler.enqueueEvaluation(stored.id)
+      } catch (err) {
+        // The message is safe in the archive; the sweep job will pick it up.
+        log.warn({ err, messageId: stored.id.toHexString() }, 'evaluation not enqueued')
+      }
+    },
+  } satisfies WardenServices)
+
+  await app.register(healthRoutes)
+  await app.register(appCallbackRoutes, {
+    credentials: { token: config.WECOM_TOKEN, aesKey, receiveId: config.WECOM_CORP_ID },
+    maxAgeSeconds: config.CALLBACK_MAX_AGE_SECONDS,
+    bodyLimit: config.CALLBACK_BODY_LIMIT_BYTES,
+  })
+
+  await scheduler.start()
+  app.log.info(
+    { policyVersion: policy.version, rules: policy.ruleCount, corpId: config.WECOM_CORP_ID },
+    'warden ready',
+  )
+  return app
+}

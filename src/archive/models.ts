@@ -1,0 +1,21 @@
+import type { Connection, Model } from 'mongoose'
+import { type ActionRecord, actionModel } from '../actions/action-model.js'
+import { type ArchivedMessage, messageModel } from './message-model.js'
+import { type Violation, violationModel } from './violation-model.js'
+
+export interface WardenModels {
+  messages: Model<ArchivedMessage>
+  violations: Model<Violation>
+  actions: Model<ActionRecord>
+}
+
+/** Binds the models to a connection and makes sure their unique indexes exist. */
+export async function initModels(connection: Connection): Promise<WardenModels> {
+  const models = {
+    messages: messageModel(connection),
+    violations: violationModel(connection),
+    actions: actionModel(connection),
+  }
+  await Promise.all(Object.values(models).map((model) => model.createIndexes()))
+  return models
+}

@@ -1,0 +1,70 @@
+import { type Connection, type Model, Schema, type Types } from 'mongoose'
+
+export interface ViolationMatch {
+  text: string
+  start: number
+  end: number
+  normalised: string
+}
+
+/** One rule hit on one archived message; all occurrences of that rule are in `matches`. */
+export interface Violation {
+  _id: Types.ObjectId
+  /** Unique: message and rule version, so re-evaluation never doubles a violation. */
+  key: string
+  messageId: Types.ObjectId
+  msgId: string
+  channel: string
+  fromUser: string | null
+  ruleId: string
+  ruleVersion: number
+  policyVersion: string
+  description: string
+  severity: string
+  verdict: string
+  actions: string[]
+  escalateTo: string[]
+  matchedText: string
+  start: number
+  end: number
+  normalised: string
+  context: string
+  matches: ViolationMatch[]
+  createdAt: Date
+}
+
+const violationSchema = new Schema<Violation>(
+  {
+    key: { type: String, required: true, unique: true },
+    messageId: { type: Schema.Types.ObjectId, required: true, index: true },
+    msgId: { type: String, required: true },
+    channel: { type: String, required: true },
+    fromUser: { type: String, default: null, index: true },
+    ruleId: { type: String, required: true, index: true },
+    ruleVersion: { type: Number, required: true },
+    policyVersion: { type: String, required: true },
+    description: { type: String, required: true },
+    severity: { type: String, required: true },
+    verdict: { type: String, required: true },
+    actions: { type: [String], required: true },
+    escalateTo: { type: [String], required: true },
+    matchedText: { type: String, required: true },
+    start: { type: Number, required: true },
+    end: { type: Number, required: true },
+    normalised: { type: String, required: true },
+    context: { type: String, required: true },
+    matches: {
+      type: [{ text: String, start: Number, end: Number, normalised: String, _id: false }],
+      required: true,
+    },
+    createdAt: { type: Date, required: true, index: true },
+  },
+  { collection: 'violations', versionKey: false, strict: 'throw' },
+)
+
+export function violationModel(connection: Connection): Model<Violation> {
+  return (
+    (connection.models.Violation as Model<Violation> | undefined) ??
+    connection.model<Violation>('Violation', violationSchema)
+  )
+}

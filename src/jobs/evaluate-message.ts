@@ -1,0 +1,109 @@
+import type { Model, Types } from 'mongoose'
+import type { ArchivedMessage } from '../archive/message-model.js'
+import type { Violation } from '../archive/violation-model.js'
+import type { PolicyEngine, PolicyHit } from '../policy/types.js'
+import { upsertOnce } from '../archive/upsert-once.js'
+
+const CONTEXT_CHARS = 30
+
+export interface EvaluationModels {
+  messages: Model<ArchivedMessage>
+  violations: Model<Violation>
+}
+
+export interface EvaluationOutcome {
+  skipped: boolean
+  violationIds: Types.ObjectId[]
+}
+
+/**
+ * Runs the policy over one archived message and records one violation per rule it breaks.
+ * Safe to run any number of times: violations have a unique key per message and rule version.
+ */
+export async function evaluateMessage(
+  models: EvaluationModels,
+  policy: PolicyEngine,
+  messageId: Types.ObjectId,
+  now: Date = new Date(),
+): Promise<EvaluationOutcome> {
+  const message = await models.messages.findById(messageId).lean()
+  if (!message) return { skipped: true, violationIds: [] }
+
+  const text = message.content ?? ''
+  const hits = text
+    ? policy.evaluate({
+        text,
+        fromUser: message.fromUser,
+        channel: message.channel,
+        msgType: message.msgType,
+      })
+    : []
+
+  const violationIds: Types.ObjectId[] = []
+  for (const [ruleKey, ruleHits] of groupByRule(hits)) {
+    const key = `${message._id.toHexString()}:${ruleKey}`
+    const doc = buildViolation(message, ruleHits, policy.version, key, now)
+    await upsertOnce(models.violations, { key }, doc)
+    const stored = await models.violations.findOne({ key }, { _id: 1 }).lean()
+    if (stored) violationIds.push(stored._id)
+  }
+
+  await models.messages.updateOne(
+    { _id: message._id },
+    {
+      $set: {
+        'processing.state': 'evaluated',
+        'processing.policyVersion': policy.version,
+        'processing.evaluatedAt': now,
+      },
+    },
+  )
+  return { skipped: false, violationIds }
+}
+
+function groupByRule(hits: PolicyHit[]): Map<string, PolicyHit[]> {
+  const groups = new Map<string, PolicyHit[]>()
+  for (const hit of [...hits].sort((a, b) => a.start - b.start)) {
+    const key = `${hit.ruleId}@${hit.ruleVersion}`
+    groups.set(key, [...(groups.get(key) ?? []), hit])
+  }
+  return groups
+}
+
+function buildViolation(
+  message: ArchivedMessage,
+  hits: PolicyHit[],
+  policyVersion: string,
+  key: string,
+  now: Date,
+): Omit<Violation, '_id'> {
+  const first = hits[0] as PolicyHit
+  const text = message.content ?? ''
+  return {
+    key,
+    messageId: message._id,
+    msgId: message.msgId,
+    channel: message.channel,
+    fromUser: message.fromUser,
+    ruleId: first.ruleId,
+    ruleVersion: first.ruleVersion,
+    policyVersion,
+    description: first.description,
+    severity: first.severity,
+    verdict: first.verdict,
+    actions: first.actions,
+    escalateTo: first.escalateTo,
+    matchedText: first.matchedText,
+    start: first.start,
+    end: first.end,
+    normalised: first.normalised,
+    context: text.slice(Math.max(0, first.start - CONTEXT_CHARS), first.end + CONTEXT_CHARS),
+    matches: hits.map((hit) => ({
+      text: hit.matchedText,
+      start: hit.start,
+      end: hit.end,
+      normalised: hit.normalised,
+    })),
+    createdAt: now,
+  }
+}

@@ -1,0 +1,51 @@
+/** One self-built app: WeCom issues one secret, and so one access token, per app. */
+export interface WecomAppCredentials {
+  corpId: string
+  agentId: string
+  secret: string
+}
+
+type LogFn = (obj: Record<string, unknown>, msg: string) => void
+
+/** The pino subset the client writes to: fields first, a short fixed message second. */
+export interface WecomLogger {
+  info: LogFn
+  warn: LogFn
+  error: LogFn
+  debug: LogFn
+}
+
+export interface WecomClientOptions {
+  /** e.g. 'https://qyapi.weixin.qq.com' or a simulator URL; '/cgi-bin/...' is appended. */
+  baseUrl: string
+  credentials: WecomAppCredentials
+  logger?: WecomLogger
+  /** Defaults to the global fetch. */
+  fetchImpl?: typeof fetch
+  /** Per HTTP call, default 10 000. */
+  timeoutMs?: number
+  nowMs?: () => number
+  /** Waits before the 2nd and 3rd try after errcode -1; default [200, 1000]. */
+  retryDelaysMs?: readonly number[]
+}
+
+export interface SendTextRequest {
+  toUser: string[]
+  content: string
+  /** Makes WeCom drop an identical message to the same user within this window (1..14400). */
+  duplicateCheckSeconds?: number
+}
+
+export interface SendResult {
+  msgId: string | null
+  /** Lower-cased by WeCom. */
+  invalidUsers: string[]
+  unlicensedUsers: string[]
+}
+
+/** Fields every WeCom server-API reply carries. */
+export interface WecomReply {
+  errcode?: unknown
+  errmsg?: unknown
+  [field: string]: unknown
+}

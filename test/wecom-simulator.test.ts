@@ -1,0 +1,320 @@
+import { createServer, type IncomingHttpHeaders } from 'node:http'
+import { decrypt, getSignature } from '@wecom/crypto'
+import { XMLParser, XMLValidator } from 'fast-xml-parser'
+import t, { type Test } from 'tap'
+import {
+  buildMessageCallback,
+  buildUrlVerification,
+  type CallbackAppConfig,
+  deliverCallback,
+  eventXml,
+  textMessageXml,
+} from '../src/simulator/callback-sender.js'
+import { type SimulatorOptions, startWecomSimulator } from '../src/simulator/wecom-simulator.js'
+
+const CORP_ID = 'ww0000000000000000'
+const AGENT_ID = '1000002'
+const SECRET = 'Sim-Secret-9fK2xQ7hLmZr4TbVw3NpY8cD'
+const START_MS = Date.UTC(2026, 11, 4, 9, 0, 0)
+
+/** Official sample configuration "QDG6eK" (docs 90968/91144, spec/wecom.md §2.1). */
+const OFFICIAL: CallbackAppConfig = {
+  token: 'QDG6eK',
+  encodingAesKey: 'jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C',
+  corpId: 'wx5823bf96d3bd56c7',
+  agentId: '218',
+}
+
+type Json = Record<string, unknown>
+
+async function startSim(t: Test, overrides: Partial<SimulatorOptions> = {}) {
+  const clock = { ms: START_MS }
+  const sim = await startWecomSimulator({
+    apps: [{ corpId: CORP_ID, agentId: AGENT_ID, secret: SECRET }],
+    users: ['user_a', 'User_B'],
+    nowMs: () => clock.ms,
+    ...overrides,
+  })
+  t.teardown(() => sim.close())
+
+  const getToken = async (query = `corpid=${CORP_ID}&corpsecret=${SECRET}`) =>
+    (await (await fetch(`${sim.url}/cgi-bin/gettoken?${query}`)).json()) as Json
+  const send = async (token: unknown, body: Json | string) => {
+    const url = `${sim.url}/cgi-bin/message/send?access_token=${String(token)}`
+    const payload = typeof body === 'string' ? body : JSON.stringify(body)
+    const response = await fetch(url, { method: 'POST', body: payload })
+    // WeCom answers HTTP 200 even for errors; anything else fails the test here.
+    if (response.status !== 200) throw new Error(`simulator answered HTTP ${response.status}`)
+    return (await response.json()) as Json
+  }
+  return { sim, clock, getToken, send }
+}
+
+function textBody(touser: string, content: string, extra: Json = {}): Json {
+  return { touser, msgtype: 'text', agentid: Number(AGENT_ID), text: { content }, ...extra }
+}
+
+t.test('gettoken answers with WeCom codes for each kind of bad request', async (t) => {
+  const { getToken } = await startSim(t)
+
+  const ok = await getToken()
+  t.match(ok, { errcode: 0, errmsg: 'ok', access_token: String, expires_in: 7200 })
+
+  const codes = [
+    (await getToken(`corpsecret=${SECRET}`)).errcode,
+    (await getToken(`corpid=${CORP_ID}`)).errcode,
+    (await getToken(`corpid=ww1111111111111111&corpsecret=${SECRET}`)).errcode,
+    (await getToken(`corpid=${CORP_ID}&corpsecret=wrong`)).errcode,
+  ]
+  t.same(codes, [41002, 41004, 40013, 40001])
+  t.match((await getToken(`corpid=${CORP_ID}&corpsecret=wrong`)).errmsg, /more info at .*e=40001/)
+})
+
+t.test('a token is reused within its lifetime and expires on the injected clock', async (t) => {
+  const { clock, getToken, send } = await startSim(t, { tokenTtlSeconds: 60 })
+  const first = await getToken()
+
+  clock.ms += 10_000
+  t.match(await getToken(), { access_token: first.access_token, expires_in: 50 })
+
+  clock.ms += 49_000
+  t.equal((await send(first.access_token, textBody('user_a', 'in time'))).errcode, 0)
+
+  clock.ms += 1_000
+  t.equal((await send(first.access_token, textBody('user_a', 'too late'))).errcode, 42001)
+
+  const second = await getToken()
+  t.not(second.access_token, first.access_token)
+  t.equal(second.expires_in, 60)
+})
+
+t.test('message/send rejects bad tokens and bad bodies with WeCom errcodes', async (t) => {
+  const { sim, getToken, send } = await startSim(t)
+  const { access_token: token } = await getToken()
+
+  const codes = [
+    (await send('', textBody('user_a', 'x'))).errcode,
+    (await send('made-up', textBody('user_a', 'x'))).errcode,
+    (await send(token, '{not json')).errcode,
+    (await send(token, textBody('user_a', 'x', { agentid: 1000003 }))).errcode,
+    (await send(token, textBody('user_a', 'x', { msgtype: 'image' }))).errcode,
+    (await send(token, textBody('user_a', ''))).errcode,
+  ]
+  t.same(codes, [41001, 40014, 47001, 40056, 40008, 44004])
+
+  sim.revokeAllTokens()
+  t.equal((await send(token, textBody('user_a', 'x'))).errcode, 40014)
+  t.same(
+    sim.calls('message/send').map((call) => call.errcode),
+    [...codes, 40014],
+  )
+})
+
+t.test('unknown members come back lower-cased, and all unknown is 81013', async (t) => {
+  const { sim, getToken, send } = await startSim(t)
+  const { access_token: token } = await getToken()
+
+  const partial = await send(token, textBody('USER_A|Stranger|user_b', 'hi'))
+  t.match(partial, { errcode: 0, invaliduser: 'stranger', msgid: String })
+  t.same(
+    sim.delivered().map((m) => m.toUser),
+    ['user_a', 'User_B'],
+  )
+
+  const none = await send(token, textBody('Ghost|nobody', 'hi'))
+  t.match(none, { errcode: 81013, invaliduser: 'ghost|nobody' })
+  t.equal(sim.delivered().length, 2)
+})
+
+t.test('the duplicate check delivers identical content once per interval', async (t) => {
+  const { sim, clock, getToken, send } = await startSim(t)
+  const { access_token: token } = await getToken()
+  const checked = { enable_duplicate_check: 1, duplicate_check_interval: 60 }
+
+  t.equal((await send(token, textBody('user_a', 'same', checked))).errcode, 0)
+  clock.ms += 59_000
+  t.equal((await send(token, textBody('user_a', 'same', checked))).errcode, 0)
+  t.equal((await send(token, textBody('user_a', 'different', checked))).errcode, 0)
+  t.equal((await send(token, textBody('user_b', 'same', checked))).errcode, 0)
+  t.same(
+    sim.delivered().map((m) => [m.toUser, m.content]),
+    [
+      ['user_a', 'same'],
+      ['user_a', 'different'],
+      ['User_B', 'same'],
+    ],
+  )
+
+  clock.ms += 2_000
+  await send(token, textBody('user_a', 'same', checked))
+  await send(token, textBody('user_b', 'same'))
+  t.equal(sim.delivered('user_a').length, 3, 'the interval has passed')
+  t.equal(sim.delivered('user_b').length, 2, 'without the check a repeat is delivered')
+})
+
+t.test('the 31st message to one member within a minute answers 45009', async (t) => {
+  const { sim, clock, getToken, send } = await startSim(t)
+  const { access_token: token } = await getToken()
+  for (let i = 0; i < 30; i++) {
+    t.equal((await send(token, textBody('user_a', `n${i}`))).errcode, 0)
+    clock.ms += 1_000
+  }
+
+  t.equal((await send(token, textBody('user_a|user_b', 'over'))).errcode, 45009)
+  t.equal(sim.delivered('user_b').length, 0, 'a refused call delivers to nobody')
+
+  clock.ms += 31_000
+  t.equal((await send(token, textBody('user_a', 'window slid'))).errcode, 0)
+})
+
+t.test('text longer than 2048 bytes is truncated on a code point', async (t) => {
+  const { sim, getToken, send } = await startSim(t)
+  const { access_token: token } = await getToken()
+  const content = `${'x'.repeat(2047)}你好`
+
+  await send(token, textBody('user_a', content))
+
+  t.equal(sim.delivered('user_a')[0]?.content, 'x'.repeat(2047))
+})
+
+t.test('failNext answers once, the inbox lists deliveries, calls keep errcodes', async (t) => {
+  const { sim, getToken, send } = await startSim(t)
+  const { access_token: token } = await getToken()
+  sim.failNext('message/send', { errcode: 60020, errmsg: 'not allow to access from your ip' })
+
+  const injected = await send(token, textBody('user_a', 'first'))
+  t.match(injected, { errcode: 60020, errmsg: /^not allow .*from ip: 127\.0\.0\.1/ })
+  t.equal((await send(token, textBody('user_a', 'second'))).errcode, 0)
+
+  const inbox = (await (await fetch(`${sim.url}/_sim/inbox?user=USER_A`)).json()) as Json
+  t.match(inbox, { messages: [{ toUser: 'user_a', agentId: AGENT_ID, content: 'second' }] })
+  t.same(
+    sim.calls().map((call) => [call.path, call.errcode]),
+    [
+      ['/cgi-bin/gettoken', 0],
+      ['/cgi-bin/message/send', 60020],
+      ['/cgi-bin/message/send', 0],
+    ],
+  )
+})
+
+t.test('a rotated secret refuses the old secret and revokes its tokens', async (t) => {
+  const { sim, getToken, send } = await startSim(t)
+  const { access_token: old } = await getToken()
+
+  sim.rotateSecret(CORP_ID, AGENT_ID, 'New-Secret-1')
+
+  t.equal((await send(old, textBody('user_a', 'x'))).errcode, 40014)
+  t.equal((await getToken()).errcode, 40001)
+  t.equal((await getToken(`corpid=${CORP_ID}&corpsecret=New-Secret-1`)).errcode, 0)
+  t.throws(() => sim.rotateSecret(CORP_ID, '999', 'x'), { code: 'WARDEN_NOT_FOUND' })
+})
+
+t.test('a built callback opens with @wecom/crypto and its signature verifies', async (t) => {
+  const app = { ...OFFICIAL, corpId: CORP_ID, agentId: AGENT_ID }
+  const plaintext = textMessageXml({
+    corpId: CORP_ID,
+    fromUser: 'user_a',
+    content: '转账 ]]> <b>&amp;',
+    msgId: '4561255354251345929',
+    agentId: AGENT_ID,
+    createTime: 1764838800,
+  })
+
+  const built = buildMessageCallback(app, plaintext)
+
+  const query = new URLSearchParams(built.query)
+  t.equal(query.get('timestamp'), built.timestamp)
+  t.equal(query.get('nonce'), built.nonce)
+  t.equal(
+    query.get('msg_signature'),
+    getSignature(app.token, built.timestamp, built.nonce, built.encrypted),
+  )
+  const envelope = new XMLParser({ parseTagValue: false }).parse(built.body)
+  t.same(envelope.xml, { ToUserName: CORP_ID, Encrypt: built.encrypted, AgentID: AGENT_ID })
+
+  const opened = decrypt(app.encodingAesKey, built.encrypted)
+  t.same([opened.message, opened.id], [plaintext, CORP_ID])
+  t.equal(XMLValidator.validate(opened.message), true, 'a ]]> in content keeps the XML valid')
+  const message = new XMLParser({ parseTagValue: false, processEntities: false }).parse(plaintext)
+  t.match(message.xml, { Content: '转账 ]]> <b>&amp;', MsgId: '4561255354251345929' })
+})
+
+t.test('with the official random the builder reproduces vectors V1 and V2 exactly', async (t) => {
+  const v1 = buildUrlVerification(OFFICIAL, '1616140317555161061', {
+    timestampSeconds: 1409659589,
+    nonce: '263014780',
+    random: Buffer.from('c41b64491c2468d0'),
+  })
+  t.equal(
+    v1.query,
+    [
+      'msg_signature=5c45ff5e21c57e6ad56bac8758b79b1d9ac89fd3&timestamp=1409659589&nonce=263014780',
+      '&echostr=P9nAzCzyDtyTWESHep1vC5X9xho%2FqYX3Zpb4yKa9SKld1DsH3Iyt3tP3zNdtp',
+      '%2B4RPcs8TgAE7OaBO%2BFZXvnaqQ%3D%3D',
+    ].join(''),
+  )
+
+  const v2Plaintext = [
+    '<xml><ToUserName><![CDATA[wx5823bf96d3bd56c7]]></ToUserName>',
+    '<FromUserName><![CDATA[mycreate]]></FromUserName>',
+    '<CreateTime>1409659813</CreateTime>',
+    '<MsgType><![CDATA[text]]></MsgType>',
+    '<Content><![CDATA[hello]]></Content>',
+    '<MsgId>4561255354251345929</MsgId>',
+    '<AgentID>218</AgentID>',
+    '</xml>',
+  ].join('\n')
+  const v2 = buildMessageCallback(OFFICIAL, v2Plaintext, {
+    timestampSeconds: 1409659813,
+    nonce: '1372623149',
+    random: Buffer.from('0960688932c47ef1'),
+  })
+  // The signature covers the ciphertext, so a matching signature proves identical bytes.
+  t.equal(v2.signature, '477715d11cdb4164915debcba66cb864d751f3e6')
+  t.match(v2.body, /^<xml><ToUserName><!\[CDATA\[wx5823bf96d3bd56c7\]\]><\/ToUserName><Encrypt>/)
+})
+
+t.test('eventXml writes extra fields in CDATA and refuses a bad field name', async (t) => {
+  const xml = eventXml({
+    corpId: CORP_ID,
+    fromUser: 'sys',
+    event: 'change_contact',
+    agentId: AGENT_ID,
+    createTime: 1764838800,
+    extra: { ChangeType: 'update_user', UserID: 'a]]>b' },
+  })
+  t.equal(XMLValidator.validate(xml), true)
+  const parsed = new XMLParser({ parseTagValue: false }).parse(xml)
+  t.match(parsed.xml, { MsgType: 'event', Event: 'change_contact', UserID: 'a]]>b' })
+
+  const bad = { corpId: CORP_ID, fromUser: 'sys', event: 'x', agentId: AGENT_ID, createTime: 1 }
+  t.throws(() => eventXml({ ...bad, extra: { 'a b': 'x' } }), { code: 'WARDEN_INTERNAL' })
+})
+
+t.test('deliverCallback POSTs the envelope as text/xml to /wecom/callback', async (t) => {
+  const seen: { url?: string; headers?: IncomingHttpHeaders; body?: string } = {}
+  const server = createServer((request, response) => {
+    let body = ''
+    request.on('data', (chunk) => {
+      body += chunk
+    })
+    request.on('end', () => {
+      Object.assign(seen, { url: request.url, headers: request.headers, body })
+      response.end('')
+    })
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  t.teardown(() => new Promise<void>((resolve) => server.close(() => resolve())))
+  const address = server.address()
+  const port = typeof address === 'object' && address ? address.port : 0
+  const built = buildMessageCallback(OFFICIAL, '<xml><MsgType>text</MsgType></xml>')
+
+  const result = await deliverCallback(`http://127.0.0.1:${port}/`, built)
+
+  t.same([result.status, result.body], [200, ''])
+  t.ok(result.ms >= 0)
+  t.equal(seen.url, `/wecom/callback?${built.query}`)
+  t.equal(seen.headers?.['content-type'], 'text/xml')
+  t.equal(seen.body, built.body)
+})
