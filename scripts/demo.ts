@@ -48,9 +48,12 @@ function startDatabase(): { uri: string; stop: () => void } {
   if (started.status !== 0 || !line) throw new Error('FerretDB did not start; set MONGODB_URI')
   const url = new URL(line.slice('MONGODB_URI='.length))
   url.pathname = '/wecom_warden_demo'
+  const startedHere = started.stdout.includes('FERRETDB_STARTED=1')
   return {
     uri: url.toString(),
-    stop: () => spawnSync('bash', ['scripts/ferretdb.sh', 'stop'], { stdio: 'inherit' }),
+    stop: () => {
+      if (startedHere) spawnSync('bash', ['scripts/ferretdb.sh', 'stop'], { stdio: 'inherit' })
+    },
   }
 }
 

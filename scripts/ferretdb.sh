@@ -4,6 +4,7 @@
 #
 #   scripts/ferretdb.sh install   build the binary once into the cache
 #   scripts/ferretdb.sh start     install if needed, start, print MONGODB_URI=... on stdout
+#                                 (and FERRETDB_STARTED=1 when this call started it)
 #   scripts/ferretdb.sh stop      stop the instance started by `start`
 #
 # Why not plain `go install …/cmd/ferretdb@v1.24.2`: the module as served lacks the generated
@@ -24,9 +25,9 @@ DB_NAME=${FERRETDB_DB_NAME:-wecom_warden}
 log() { printf 'ferretdb: %s\n' "$*" >&2; }
 
 install_ferretdb() {
-  if [ -x "$BIN" ] && "$BIN" --version 2>/dev/null | grep -q "version: $VERSION"; then
-    return 0
-  fi
+  local have=""
+  [ -x "$BIN" ] && have=$("$BIN" --version 2>/dev/null || true)
+  case "$have" in *"version: $VERSION"*) return 0 ;; esac
   command -v go >/dev/null || { log "Go is required to build FerretDB"; exit 1; }
   log "building FerretDB $VERSION (once, about a minute)"
   local src dir
@@ -41,7 +42,7 @@ install_ferretdb() {
   (cd "$dir" && go build -buildvcs=false -trimpath -o "$BIN.tmp" ./cmd/ferretdb)
   mv "$BIN.tmp" "$BIN"
   rm -rf "$dir"
-  "$BIN" --version | head -1 >&2
+  log "built $BIN"
 }
 
 wait_for_port() {
@@ -68,6 +69,7 @@ start_ferretdb() {
     echo $! >"$RUN/ferretdb-$PORT.pid"
     wait_for_port || { log "did not start; see $RUN/ferretdb-$PORT.log"; exit 1; }
     log "started on 127.0.0.1:$PORT (PostgreSQL database $PG_DB)"
+    echo "FERRETDB_STARTED=1"
   fi
   echo "MONGODB_URI=mongodb://127.0.0.1:$PORT/$DB_NAME"
 }

@@ -18,7 +18,7 @@ if (!env.MONGODB_URI) {
     process.exit(1)
   }
   env.MONGODB_URI = line.slice('MONGODB_URI='.length)
-  startedDb = true
+  startedDb = started.stdout.includes('FERRETDB_STARTED=1')
 }
 env.WARDEN_TEST_MONGODB_URI = env.MONGODB_URI
 

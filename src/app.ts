@@ -36,8 +36,10 @@ declare module 'fastify' {
 }
 
 export interface BuildOptions {
-  /** Pino options or a ready logger; defaults to JSON logs at LOG_LEVEL. */
-  logger?: boolean | FastifyBaseLogger
+  /** false silences logs; default: JSON logs at LOG_LEVEL with secrets redacted. */
+  logger?: boolean
+  /** Where the JSON log lines go (default stdout); tests read them from here. */
+  logStream?: NodeJS.WritableStream
   /** Lets tests override the scheduler's timings. */
   scheduler?: { pollMs?: number; sweepEvery?: string; sweepGraceMs?: number; actionLeaseMs?: number }
 }
@@ -52,11 +54,10 @@ export async function buildApp(config: WardenConfig, options: BuildOptions = {})
   const templates = await loadTemplates(config.TEMPLATES_DIR)
 
   const app: FastifyInstance = Fastify({
-    ...(options.logger === undefined || options.logger === true
-      ? { logger: buildLoggerOptions(config.LOG_LEVEL) }
-      : typeof options.logger === 'object'
-        ? { loggerInstance: options.logger }
-        : { logger: false }),
+    logger:
+      options.logger === false
+        ? false
+        : { ...buildLoggerOptions(config.LOG_LEVEL), stream: options.logStream ?? process.stdout },
     bodyLimit: config.CALLBACK_BODY_LIMIT_BYTES,
     // WeCom gives up after 5 s; a request still open by then will be retried anyway.
     connectionTimeout: 10_000,

@@ -230,7 +230,7 @@ t.test('callback channel over app.inject', async (t) => {
 
 t.test('the official V1 verification vector answers its published plaintext', async (t) => {
   const qdg = vectors.configs.QDG6eK
-  const v1 = vectors.vectors.find((v) => v.id === 'V1') as Record<string, string>
+  const v1 = vectors.vectors.find((v) => v.id === 'V1') as unknown as Record<string, string>
   const h = await startHarness(t, {
     database: 'callback_v1',
     config: {

@@ -100,7 +100,7 @@ function attempt(tally: Tally, input: string, open: (input: string) => unknown):
 t.test('garbled ciphertexts only ever raise WardenError from decryptEnvelope', async (t) => {
   const tally: Tally = { opened: 0, codes: {}, foreign: [] }
   for (const [name, generate] of Object.entries(GENERATORS)) {
-    const before = { ...tally.codes, opened: tally.opened }
+    const before: Record<string, number> = { ...tally.codes, opened: tally.opened }
     for (let round = 0; round < ROUNDS; round++) {
       attempt(tally, generate(), (input) => decryptEnvelope(aesKey, input))
     }

@@ -306,22 +306,23 @@ t.test('P03 plaintexts of 313, 320 and 333 bytes and every length residue decryp
   const overhead = 16 + 4 + CORP_ID.length
   const named = [313, 320, 333]
   const residues = Array.from({ length: 32 }, (_, residue) => 352 + residue)
+  const pads = new Map<number, number | undefined>()
 
   for (const total of [...named, ...residues]) {
     const message = 'x'.repeat(total - overhead)
     // WeCom's side of the exchange, produced by the independent official package.
     const encrypted = wecomCrypto.encrypt(TEST_KEY, message, CORP_ID)
     const pad = decryptRaw(testApp.aesKey, encrypted).at(-1)
+    pads.set(total, pad)
 
     t.equal(pad, 32 - (total % 32), `${total} bytes carry a pad of 1..32`)
     t.equal(decryptEnvelope(testApp.aesKey, encrypted).message, message, `${total} bytes`)
   }
-  const pads = named.map((total) => decryptRaw(testApp.aesKey, sealed(total)).at(-1))
-  t.same(pads, [7, 32, 19], 'the pads named in the case')
-
-  function sealed(total: number): string {
-    return wecomCrypto.encrypt(TEST_KEY, 'x'.repeat(total - overhead), CORP_ID)
-  }
+  t.same(
+    named.map((total) => pads.get(total)),
+    [7, 32, 19],
+    'the pads named in the case',
+  )
 })
 
 t.test('P04 encryption adds exactly one pad of 1..32 bytes for every residue', async (t) => {
@@ -420,6 +421,10 @@ t.test('P11 a callback replayed 72 h later is refused by the timestamp window', 
   t.equal(openCallback(qdg, V2, window(sent - 300)), V2_PLAINTEXT, 'at the future edge')
   t.equal(openCallback(qdg, V2, { maxAgeSeconds: 0, nowSeconds: sent + 72 * 3600 }), V2_PLAINTEXT)
 
+  for (const maxAgeSeconds of [-1, Number.NaN, Number.POSITIVE_INFINITY]) {
+    t.throws(() => openCallback(qdg, V2, { maxAgeSeconds }), { code: 'WARDEN_CONFIG_INVALID' })
+  }
+
   const forged = { ...V2, signature: '0'.repeat(40) }
   t.throws(() => openCallback(qdg, forged, window(sent + 72 * 3600)), stale, 'checked first')
 })
@@ -435,8 +440,8 @@ t.test('P22 a callback for app A does not open with app B credentials', async (t
 
   const sameToken = { ...appB, token: appA.token }
   const err = t.throws(() => openCallback(sameToken, parts, NO_WINDOW), { name: 'WardenError' })
-  const code = (err as { code?: string }).code
-  t.ok(code === 'WARDEN_CRYPTO_DECRYPT_FAILED' || code === 'WARDEN_CRYPTO_BAD_PLAINTEXT', code)
+  const code = String((err as { code?: string }).code)
+  t.ok(['WARDEN_CRYPTO_DECRYPT_FAILED', 'WARDEN_CRYPTO_BAD_PLAINTEXT'].includes(code), code)
 
   const sameKey = { ...appA, receiveId: OTHER_CORP }
   t.throws(() => openCallback(sameKey, parts, NO_WINDOW), {

@@ -11,7 +11,7 @@ const nowSeconds = () => Math.floor(Date.now() / 1000)
 
 t.test('the official V2 callback is archived with its MsgId as an exact string', async (t) => {
   const qdg = vectors.configs.QDG6eK
-  const v2 = vectors.vectors.find((v) => v.id === 'V2') as { [k: string]: string }
+  const v2 = vectors.vectors.find((v) => v.id === 'V2') as unknown as Record<string, string>
   const h = await startHarness(t, {
     database: 'e2e_v2',
     listen: true,

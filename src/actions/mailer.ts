@@ -14,8 +14,6 @@ export interface Mailer {
   close(): void
 }
 
-/** SMTP codes that will fail the same way on every retry. */
-const PERMANENT = new Set(['EAUTH', 'EENVELOPE', 'EMESSAGE'])
 
 export function createMailer(smtpUrl: string, from: string): Mailer {
   const transport: Transporter = nodemailer.createTransport(smtpUrl)
@@ -57,7 +55,8 @@ function toMailError(err: unknown): WardenError {
   const code = (err as { code?: string }).code ?? 'UNKNOWN'
   const responseCode = (err as { responseCode?: number }).responseCode
   // 5xx replies are permanent by SMTP's own definition; 4xx and network trouble are not.
-  const permanent = PERMANENT.has(code) || (responseCode !== undefined && responseCode >= 500)
+  // Bad credentials fail the same way until an operator fixes SMTP_URL.
+  const permanent = code === 'EAUTH' || (responseCode !== undefined && responseCode >= 500)
   return new WardenError(code === 'EAUTH' ? 'WARDEN_MAIL_AUTH_FAILED' : 'WARDEN_MAIL_SEND_FAILED', {
     cause: err,
     details: { smtpCode: code, responseCode, retryable: !permanent },

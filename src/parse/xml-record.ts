@@ -80,7 +80,8 @@ function readText(node: OrderedNode): string {
 }
 
 function addField(record: XmlRecord, name: string, value: XmlValue): void {
-  const existing = record[name]
+  // Own properties only: an element named like an Object.prototype method is still new here.
+  const existing = Object.hasOwn(record, name) ? record[name] : undefined
   if (existing === undefined) record[name] = value
   else if (Array.isArray(existing)) existing.push(value)
   else record[name] = [existing, value]

@@ -39,8 +39,12 @@ export interface PolicyIssue {
   message: string
 }
 
+export interface PolicyValidation {
+  policy: PolicyDefinition
+  issues: PolicyIssue[]
+}
+
 type Fields = Record<string, unknown>
-type Report = (path: PolicyPath, message: string) => void
 
 const ROOT_FIELDS = ['rules', 'escalation']
 const ESCALATION_FIELDS = ['default']
@@ -49,214 +53,198 @@ const RULE_FIELDS = [
   ...['version', 'escalate_to', 'enabled'],
 ]
 const RULE_ID = /^[a-z0-9][a-z0-9_-]{0,63}$/
+const REGEX_FLAGS_SET = new RegExp(`^(?!.*(.).*\\1)[${REGEX_FLAGS}]*$`)
 const MAX_DESCRIPTION = 400
 
 /** Checks a policy (YAML already turned into plain values) and fills in the defaults. */
-export function validatePolicy(value: unknown): {
-  policy: PolicyDefinition
-  issues: PolicyIssue[]
-} {
-  const issues: PolicyIssue[] = []
-  const report = (path: PolicyPath, message: string) => issues.push({ path, message })
-
-  const root = readFields(value, [], ROOT_FIELDS, 'a map with a rules list', report)
-  if (!root) return { policy: { rules: [] }, issues }
+export function validatePolicy(value: unknown): PolicyValidation {
+  const check = new PolicyChecker()
+  const root = check.readFields(value, [], ROOT_FIELDS, 'a map with a rules list')
+  if (!root) return { policy: { rules: [] }, issues: check.issues }
 
   const escalation =
     root.escalation === undefined
       ? undefined
-      : readFields(root.escalation, ['escalation'], ESCALATION_FIELDS, 'a map', report)
-  const fallback = readEmails(escalation?.default, ['escalation', 'default'], report) ?? []
+      : check.readFields(root.escalation, ['escalation'], ESCALATION_FIELDS, 'a map')
+  const fallback = check.readEmails(escalation?.default, ['escalation', 'default']) ?? []
 
-  const ruleValues = readList(root.rules, ['rules'], 'a list of at least one rule', report)
-  const rules = (ruleValues ?? []).flatMap((rule, index) => {
-    const valid = readRule(rule, ['rules', index], fallback, report)
+  const ruleValues = check.readList(root.rules, ['rules'], 'a list of at least one rule') ?? []
+  const rules = ruleValues.flatMap((rule, index) => {
+    const valid = readRule(check, rule, ['rules', index], fallback)
     return valid ? [valid] : []
   })
-  reportDuplicateIds(ruleValues ?? [], report)
+  reportDuplicateIds(check, ruleValues)
 
-  return { policy: { rules }, issues }
+  return { policy: { rules }, issues: check.issues }
 }
 
 function readRule(
+  check: PolicyChecker,
   value: unknown,
   path: PolicyPath,
   fallback: string[],
-  report: Report,
 ): RuleDefinition | undefined {
-  const fields = readFields(value, path, RULE_FIELDS, 'a rule map', report)
+  const fields = check.readFields(value, path, RULE_FIELDS, 'a rule map')
   if (!fields) return undefined
 
   const at = (field: string) => [...path, field]
-  const id = readText(fields.id, at('id'), report, RULE_ID, 'an id of a-z, 0-9, - or _')
+  const id = check.readText(fields.id, at('id'), 'an id of a-z, 0-9, - or _', RULE_ID)
   const description =
     fields.description === undefined
       ? describeId(id ?? '')
-      : readText(fields.description, at('description'), report, undefined, 'a description')
-  const severity = readChoice(fields.severity, at('severity'), SEVERITIES, report)
-  const actions = readActions(fields.actions, at('actions'), report)
-  const verdict = readChoice(withDefault(fields.verdict, 'FLAG'), at('verdict'), VERDICTS, report)
-  const version = readVersion(withDefault(fields.version, 1), at('version'), report)
-  const enabled = readBoolean(withDefault(fields.enabled, true), at('enabled'), report)
-  const ownRecipients = readEmails(fields.escalate_to, at('escalate_to'), report)
-  const match = readMatch(fields, path, report)
-  const escalateTo = ownRecipients ?? fallback
+      : check.readText(fields.description, at('description'), 'a description')
+  const severity = check.readChoice(fields.severity, at('severity'), SEVERITIES)
+  const actions = check.readActions(fields.actions, at('actions'))
+  const verdict = check.readChoice(withDefault(fields.verdict, 'FLAG'), at('verdict'), VERDICTS)
+  const version = check.readVersion(withDefault(fields.version, 1), at('version'))
+  const enabled = check.readBoolean(withDefault(fields.enabled, true), at('enabled'))
+  const escalateTo = check.readEmails(fields.escalate_to, at('escalate_to')) ?? fallback
+  const match = readMatch(check, fields, path)
 
   if (description !== undefined && description.length > MAX_DESCRIPTION) {
-    report(at('description'), `expected at most ${MAX_DESCRIPTION} characters`)
+    check.report(at('description'), `expected at most ${MAX_DESCRIPTION} characters`)
   }
   if (actions?.includes('escalate') && escalateTo.length === 0) {
-    report(at('actions'), 'expected recipients for escalate: set escalate_to or escalation.default')
+    check.report(
+      at('actions'),
+      'expected recipients for escalate: set escalate_to or escalation.default',
+    )
   }
   const complete = id && description && severity && actions && verdict && version && match
   if (!complete || enabled === undefined) return undefined
   return { id, version, description, severity, verdict, actions, escalateTo, enabled, match }
 }
 
-function readMatch(fields: Fields, path: PolicyPath, report: Report): RuleMatch | undefined {
+function readMatch(check: PolicyChecker, fields: Fields, path: PolicyPath) {
   const hasKeywords = fields.keywords !== undefined
   const hasRegex = fields.regex !== undefined
   if (hasKeywords === hasRegex) {
-    report(
-      path,
-      `expected exactly one of keywords or regex; got ${hasKeywords ? 'both' : 'neither'}`,
-    )
+    const got = hasKeywords ? 'both' : 'neither'
+    check.report(path, `expected exactly one of keywords or regex; got ${got}`)
     return undefined
   }
   if (fields.flags !== undefined && !hasRegex) {
-    report([...path, 'flags'], 'expected flags only together with regex')
+    check.report([...path, 'flags'], 'expected flags only together with regex')
     return undefined
   }
   return hasKeywords
-    ? readKeywords(fields.keywords, [...path, 'keywords'], report)
-    : readRegex(fields, path, report)
+    ? readKeywords(check, fields.keywords, [...path, 'keywords'])
+    : readRegex(check, fields, path)
 }
 
-function readKeywords(value: unknown, path: PolicyPath, report: Report): RuleMatch | undefined {
-  const items = readList(value, path, 'a list of at least one keyword', report)
-  if (!items) return undefined
-
+function readKeywords(
+  check: PolicyChecker,
+  value: unknown,
+  path: PolicyPath,
+): RuleMatch | undefined {
+  const items = check.readList(value, path, 'a list of at least one keyword') ?? []
   const keywords = items.map((item, index) => {
-    const keyword = readText(item, [...path, index], report, undefined, 'a keyword')
-    if (keyword !== undefined && prepareKeyword(keyword) === '') {
-      report([...path, index], 'expected a keyword with visible characters')
-      return undefined
-    }
-    return keyword
+    const keyword = check.readText(item, [...path, index], 'a keyword')
+    if (keyword === undefined || prepareKeyword(keyword) !== '') return keyword
+    check.report([...path, index], 'expected a keyword with visible characters')
+    return undefined
   })
-  return keywords.every((keyword) => keyword !== undefined)
-    ? { kind: 'keywords', keywords: keywords as string[] }
-    : undefined
+  const isComplete = items.length > 0 && keywords.every((keyword) => keyword !== undefined)
+  return isComplete ? { kind: 'keywords', keywords: keywords as string[] } : undefined
 }
 
-function readRegex(fields: Fields, path: PolicyPath, report: Report): RuleMatch | undefined {
-  const pattern = readText(fields.regex, [...path, 'regex'], report, undefined, 'a regex')
-  const flagsPattern = new RegExp(`^(?!.*(.).*\\1)[${REGEX_FLAGS}]*$`)
-  const flags = readText(
+function readRegex(check: PolicyChecker, fields: Fields, path: PolicyPath): RuleMatch | undefined {
+  const pattern = check.readText(fields.regex, [...path, 'regex'], 'a regex')
+  const flagsExpected = `distinct flags from "${REGEX_FLAGS}"`
+  const flags = check.readText(
     withDefault(fields.flags, ''),
     [...path, 'flags'],
-    report,
-    flagsPattern,
-    `flags from "${REGEX_FLAGS}"`,
+    flagsExpected,
+    REGEX_FLAGS_SET,
   )
   if (pattern === undefined || flags === undefined) return undefined
 
   const problem = findRegexProblem(pattern, flags)
-  if (problem) {
-    report([...path, 'regex'], problem)
-    return undefined
-  }
-  return { kind: 'regex', pattern, flags }
+  if (!problem) return { kind: 'regex', pattern, flags }
+  check.report([...path, 'regex'], problem)
+  return undefined
 }
 
-function readFields(
-  value: unknown,
-  path: PolicyPath,
-  allowed: string[],
-  expected: string,
-  report: Report,
-): Fields | undefined {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    report(path, `expected ${expected}; got ${describeValue(value)}`)
+function reportDuplicateIds(check: PolicyChecker, rules: unknown[]) {
+  const firstIndex = new Map<unknown, number>()
+  rules.forEach((rule, index) => {
+    const id = (rule as Fields | null)?.id
+    const first = firstIndex.get(id)
+    if (typeof id !== 'string') return
+    if (first === undefined) firstIndex.set(id, index)
+    else
+      check.report(
+        ['rules', index, 'id'],
+        `expected a unique id; "${id}" is also rules[${first}].id`,
+      )
+  })
+}
+
+/** Reads plain values field by field, collecting every issue instead of stopping at the first. */
+class PolicyChecker {
+  readonly issues: PolicyIssue[] = []
+
+  report(path: PolicyPath, message: string): undefined {
+    this.issues.push({ path, message })
     return undefined
   }
-  for (const field of Object.keys(value)) {
-    if (!allowed.includes(field)) {
-      report([...path, field], `unknown field; expected one of ${allowed.join(', ')}`)
+
+  readFields(value: unknown, path: PolicyPath, allowed: string[], expected: string) {
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+      return this.reportExpected(path, expected, value)
     }
+    for (const field of Object.keys(value).filter((key) => !allowed.includes(key))) {
+      this.report([...path, field], `unknown field; expected one of ${allowed.join(', ')}`)
+    }
+    return value as Fields
   }
-  return value as Fields
-}
 
-function readList(
-  value: unknown,
-  path: PolicyPath,
-  expected: string,
-  report: Report,
-): unknown[] | undefined {
-  if (Array.isArray(value) && value.length > 0) return value
-  report(path, `expected ${expected}; got ${describeValue(value)}`)
-  return undefined
-}
-
-function readText(
-  value: unknown,
-  path: PolicyPath,
-  report: Report,
-  pattern: RegExp | undefined,
-  expected: string,
-): string | undefined {
-  const fits = typeof value === 'string' && (pattern ? pattern.test(value) : value.trim() !== '')
-  if (fits) return value
-  report(path, `expected ${expected}; got ${describeValue(value)}`)
-  return undefined
-}
-
-function readChoice<T extends string>(
-  value: unknown,
-  path: PolicyPath,
-  choices: readonly T[],
-  report: Report,
-): T | undefined {
-  if (choices.includes(value as T)) return value as T
-  report(path, `expected one of ${choices.join(', ')}; got ${describeValue(value)}`)
-  return undefined
-}
-
-function readActions(value: unknown, path: PolicyPath, report: Report) {
-  const items = readList(value, path, `a list of ${ACTION_KINDS.join(' and/or ')}`, report)
-  const actions = items?.map((item, index) =>
-    readChoice(item, [...path, index], ACTION_KINDS, report),
-  )
-  if (!actions?.every((action) => action !== undefined)) return undefined
-  if (new Set(actions).size !== actions.length) {
-    report(path, 'expected each action at most once')
-    return undefined
+  readList(value: unknown, path: PolicyPath, expected: string): unknown[] | undefined {
+    if (Array.isArray(value) && value.length > 0) return value
+    return this.reportExpected(path, expected, value)
   }
-  return actions as ActionKind[]
-}
 
-function readVersion(value: unknown, path: PolicyPath, report: Report): number | undefined {
-  if (Number.isSafeInteger(value) && (value as number) >= 1) return value as number
-  report(path, `expected a whole number of at least 1; got ${describeValue(value)}`)
-  return undefined
-}
+  readText(value: unknown, path: PolicyPath, expected: string, pattern?: RegExp) {
+    const isText = typeof value === 'string' && (pattern?.test(value) ?? value.trim() !== '')
+    return isText ? value : this.reportExpected(path, expected, value)
+  }
 
-function readBoolean(value: unknown, path: PolicyPath, report: Report): boolean | undefined {
-  if (typeof value === 'boolean') return value
-  report(path, `expected true or false; got ${describeValue(value)}`)
-  return undefined
-}
+  readChoice<T extends string>(value: unknown, path: PolicyPath, choices: readonly T[]) {
+    if (choices.includes(value as T)) return value as T
+    return this.reportExpected(path, `one of ${choices.join(', ')}`, value)
+  }
 
-function readEmails(value: unknown, path: PolicyPath, report: Report): string[] | undefined {
-  if (value === undefined) return undefined
-  const items = readList(value, path, 'a list of at least one email address', report)
-  const emails = items?.map((item, index) =>
-    isEmail(item)
-      ? item
-      : report([...path, index], `expected an email address; got ${describeValue(item)}`),
-  )
-  return emails?.every((email) => typeof email === 'string') ? (emails as string[]) : undefined
+  readActions(value: unknown, path: PolicyPath): ActionKind[] | undefined {
+    const items = this.readList(value, path, `a list of ${ACTION_KINDS.join(' and/or ')}`)
+    const actions = items?.map((item, index) =>
+      this.readChoice(item, [...path, index], ACTION_KINDS),
+    )
+    if (!actions?.every((action) => action !== undefined)) return undefined
+    if (new Set(actions).size === actions.length) return actions
+    return this.report(path, 'expected each action at most once')
+  }
+
+  readVersion(value: unknown, path: PolicyPath): number | undefined {
+    if (Number.isSafeInteger(value) && (value as number) >= 1) return value as number
+    return this.reportExpected(path, 'a whole number of at least 1', value)
+  }
+
+  readBoolean(value: unknown, path: PolicyPath): boolean | undefined {
+    return typeof value === 'boolean' ? value : this.reportExpected(path, 'true or false', value)
+  }
+
+  readEmails(value: unknown, path: PolicyPath): string[] | undefined {
+    if (value === undefined) return undefined
+    const items = this.readList(value, path, 'a list of at least one email address')
+    const emails = items?.map((item, index) =>
+      isEmail(item) ? item : this.reportExpected([...path, index], 'an email address', item),
+    )
+    return emails?.every((email) => email !== undefined) ? emails : undefined
+  }
+
+  private reportExpected(path: PolicyPath, expected: string, got: unknown): undefined {
+    return this.report(path, `expected ${expected}; got ${describeValue(got)}`)
+  }
 }
 
 // Deliberately plain: one @, no spaces or header-breaking characters, a dotted host name.
@@ -267,17 +255,6 @@ function isEmail(value: unknown): value is string {
   const labels = domain.split('.')
   const isLabel = (label: string) => /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/i.test(label)
   return /^[^\s<>(),;:"[\]\\]+$/.test(local) && labels.length >= 2 && labels.every(isLabel)
-}
-
-function reportDuplicateIds(rules: unknown[], report: Report) {
-  const firstIndex = new Map<unknown, number>()
-  rules.forEach((rule, index) => {
-    const id = (rule as Fields | null)?.id
-    if (typeof id !== 'string') return
-    const first = firstIndex.get(id)
-    if (first === undefined) firstIndex.set(id, index)
-    else report(['rules', index, 'id'], `expected a unique id; "${id}" is also rules[${first}].id`)
-  })
 }
 
 function withDefault(value: unknown, fallback: unknown): unknown {
@@ -294,7 +271,6 @@ function describeValue(value: unknown): string {
   if (value === undefined || value === null) return 'nothing'
   if (Array.isArray(value)) return value.length === 0 ? 'an empty list' : 'a list'
   if (typeof value === 'object') return 'a map'
-  if (typeof value === 'string')
-    return JSON.stringify(value.length > 60 ? `${value.slice(0, 60)}…` : value)
-  return `${typeof value} ${String(value)}`
+  if (typeof value !== 'string') return `${typeof value} ${String(value)}`
+  return JSON.stringify(value.length > 60 ? `${value.slice(0, 60)}…` : value)
 }

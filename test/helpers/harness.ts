@@ -29,9 +29,13 @@ export interface Harness {
 
 export interface HarnessOptions {
   database: string
+  /** Keep what an earlier harness left in the database (a restart). */
+  keepDatabase?: boolean
   config?: Partial<WardenConfig>
   listen?: boolean
   smtp?: Parameters<typeof startSmtpSink>[0]
+  /** Capture the service's JSON logs here (at LOG_LEVEL) instead of silencing them. */
+  logStream?: NodeJS.WritableStream
 }
 
 interface Closer {
@@ -56,7 +60,7 @@ export async function dropDatabase(uri: string): Promise<void> {
 export async function startHarness(t: Closer, options: HarnessOptions): Promise<Harness> {
   clearTokenCache()
   const uri = testDatabaseUri(options.database)
-  await dropDatabase(uri)
+  if (!options.keepDatabase) await dropDatabase(uri)
 
   const sim = await startWecomSimulator({
     apps: [{ corpId: TEST_APP.corpId, agentId: TEST_APP.agentId, secret: TEST_APP.secret }],
@@ -88,8 +92,9 @@ export async function startHarness(t: Closer, options: HarnessOptions): Promise<
     ...options.config,
   }
   const app = await buildApp(config, {
-    logger: false,
-    scheduler: { pollMs: 100, sweepGraceMs: 1000, actionLeaseMs: 10_000 },
+    logger: options.logStream !== undefined,
+    logStream: options.logStream,
+    scheduler: { pollMs: 100, sweepEvery: '2 seconds', sweepGraceMs: 1000, actionLeaseMs: 10_000 },
   })
   t.teardown(() => app.close())
 
@@ -106,15 +111,17 @@ export async function startHarness(t: Closer, options: HarnessOptions): Promise<
 }
 
 /** Polls `check` until it returns a truthy value; fails with `what` after `timeoutMs`. */
+type Falsy = null | undefined | false
+
 export async function waitUntil<T>(
   what: string,
-  check: () => Promise<T> | T,
+  check: () => Promise<T | Falsy> | T | Falsy,
   timeoutMs = 15_000,
 ): Promise<T> {
   const deadline = Date.now() + timeoutMs
   for (;;) {
     const value = await check()
-    if (value) return value
+    if (value) return value as T
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
     await new Promise((resolve) => setTimeout(resolve, 100))
   }
