@@ -107,7 +107,10 @@ async function main(): Promise<void> {
   }
 
   section('WeCom verifies the callback URL')
-  const verify = buildUrlVerification(callbackApp, String(BigInt(`0x${randomBytes(7).toString('hex')}`)))
+  const verify = buildUrlVerification(
+    callbackApp,
+    String(BigInt(`0x${randomBytes(7).toString('hex')}`)),
+  )
   const verified = await fetch(`${serviceUrl}/wecom/callback?${verify.query}`)
   process.stdout.write(`GET /wecom/callback -> ${verified.status} "${await verified.text()}"\n`)
 
@@ -117,7 +120,9 @@ async function main(): Promise<void> {
     const result = await deliverCallback(serviceUrl, built)
     acks.push(result.ms)
     const body = result.body === '' ? 'empty body' : JSON.stringify(result.body)
-    process.stdout.write(`${label.padEnd(58)} -> ${result.status} ${body}, ${result.ms.toFixed(1)} ms\n`)
+    process.stdout.write(
+      `${label.padEnd(58)} -> ${result.status} ${body}, ${result.ms.toFixed(1)} ms\n`,
+    )
   }
   let violating: BuiltCallback | null = null
   let msgId = 7_300_000_000_000_000_000n
@@ -143,7 +148,10 @@ async function main(): Promise<void> {
     createTime: Math.floor(Date.now() / 1000),
     extra: { EventKey: 'something-wecom-added-later' },
   })
-  await send('event of a type nobody knows yet (brand_new_event)', buildMessageCallback(callbackApp, event))
+  await send(
+    'event of a type nobody knows yet (brand_new_event)',
+    buildMessageCallback(callbackApp, event),
+  )
   if (violating) {
     await send('WeCom retries the violating callback (2nd delivery)', violating)
     await send('WeCom retries the violating callback (3rd delivery)', violating)
@@ -159,7 +167,9 @@ async function main(): Promise<void> {
   const archived = await app.warden.models.messages.find({}).sort({ receivedAt: 1 }).lean()
   for (const m of archived) {
     const what = m.kind === 'event' ? `event ${m.event}` : `${m.msgType} "${m.content ?? ''}"`
-    process.stdout.write(`${m.msgId.slice(0, 24).padEnd(24)} ${(m.fromUser ?? '-').padEnd(9)} ${what}\n`)
+    process.stdout.write(
+      `${m.msgId.slice(0, 24).padEnd(24)} ${(m.fromUser ?? '-').padEnd(9)} ${what}\n`,
+    )
   }
   process.stdout.write(`${archived.length} records for ${CONVERSATION.length + 3} deliveries\n`)
 
@@ -185,7 +195,8 @@ async function main(): Promise<void> {
   const median = sorted[Math.floor(sorted.length / 2)] ?? 0
   process.stdout.write(
     `callback ack latency over ${acks.length} deliveries: median ${median.toFixed(1)} ms, ` +
-      `max ${(sorted.at(-1) ?? 0).toFixed(1)} ms (decrypt + durable write, before any policy work)\n`,
+      `max ${(sorted.at(-1) ?? 0).toFixed(1)} ms ` +
+      '(decrypt + durable write, before any policy work)\n',
   )
   process.stdout.write(
     `nudges sent: ${sim.delivered().length}, emails sent: ${smtp.mails().length}` +

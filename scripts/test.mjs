@@ -36,12 +36,16 @@ tap.stdout.on('data', (chunk) => {
   buffered = lines.pop() ?? ''
   for (const line of lines) {
     const match = /^# \{ (total: \d+.*) \}$/.exec(line.trim())
-    if (match) summary = Object.fromEntries([...match[1].matchAll(/(\w+): (\d+)/g)].map((m) => [m[1], Number(m[2])]))
+    if (match)
+      summary = Object.fromEntries(
+        [...match[1].matchAll(/(\w+): (\d+)/g)].map((m) => [m[1], Number(m[2])]),
+      )
   }
 })
 
 tap.on('close', (code) => {
-  if (startedDb && !env.WARDEN_KEEP_DB) spawnSync('bash', ['scripts/ferretdb.sh', 'stop'], { stdio: 'inherit' })
+  if (startedDb && !env.WARDEN_KEEP_DB)
+    spawnSync('bash', ['scripts/ferretdb.sh', 'stop'], { stdio: 'inherit' })
   const passed = summary?.pass ?? 0
   const failed = (summary?.fail ?? 0) + (code !== 0 && !summary?.fail ? 1 : 0)
   const skipped = (summary?.skip ?? 0) + (summary?.todo ?? 0)

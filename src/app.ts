@@ -2,17 +2,17 @@ import formbody from '@fastify/formbody'
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify'
 import type { Connection } from 'mongoose'
 import { buildExecutors } from './actions/executors.js'
-import { type Mailer, createMailer } from './actions/mailer.js'
+import { createMailer, type Mailer } from './actions/mailer.js'
 import { loadTemplates } from './actions/render-templates.js'
 import type { ArchiveResult } from './archive/archive-message.js'
 import { connectDatabase } from './archive/database.js'
-import { type WardenModels, initModels } from './archive/models.js'
+import { initModels, type WardenModels } from './archive/models.js'
 import { appCallbackRoutes } from './channels/app-callback/routes.js'
 import type { WardenConfig } from './config/env-schema.js'
 import { parseEncodingAesKey } from './crypto/aes-key.js'
 import { installErrorHandler } from './errors/error-handler.js'
 import { healthRoutes } from './health/routes.js'
-import { type Scheduler, createScheduler } from './jobs/scheduler.js'
+import { createScheduler, type Scheduler } from './jobs/scheduler.js'
 import { buildLoggerOptions } from './logging/logger-options.js'
 import { loadPolicyFile } from './policy/load-policy.js'
 import type { PolicyEngine } from './policy/types.js'
@@ -41,7 +41,12 @@ export interface BuildOptions {
   /** Where the JSON log lines go (default stdout); tests read them from here. */
   logStream?: NodeJS.WritableStream
   /** Lets tests override the scheduler's timings. */
-  scheduler?: { pollMs?: number; sweepEvery?: string; sweepGraceMs?: number; actionLeaseMs?: number }
+  scheduler?: {
+    pollMs?: number
+    sweepEvery?: string
+    sweepGraceMs?: number
+    actionLeaseMs?: number
+  }
 }
 
 /**

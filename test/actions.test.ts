@@ -7,7 +7,7 @@ import {
   deliverCallback,
   textMessageXml,
 } from '../src/simulator/callback-sender.js'
-import { type Harness, TEST_APP, startHarness, waitUntil } from './helpers/harness.js'
+import { type Harness, startHarness, TEST_APP, waitUntil } from './helpers/harness.js'
 
 const nowSeconds = () => Math.floor(Date.now() / 1000)
 const POLICY = 'test/fixtures/policy.yaml'
@@ -31,7 +31,11 @@ async function settledAction(h: Harness, kind: ActionKindName) {
 }
 
 t.test('a temporary SMTP failure is retried and the email goes out once', async (t) => {
-  const h = await startHarness(t, { database: 'actions_smtp_retry', listen: true, config: { POLICY_FILE: POLICY } })
+  const h = await startHarness(t, {
+    database: 'actions_smtp_retry',
+    listen: true,
+    config: { POLICY_FILE: POLICY },
+  })
   h.smtp.deferNext(1)
   const built = buildMessageCallback(h.callbackApp, gamblingXml('9100000000000000001', 'user_a'))
   t.equal((await deliverCallback(h.baseUrl, built)).status, 200)
@@ -44,7 +48,11 @@ t.test('a temporary SMTP failure is retried and the email goes out once', async 
 })
 
 t.test('P21 an untrusted egress IP fails the nudge once and is surfaced, not looped', async (t) => {
-  const h = await startHarness(t, { database: 'actions_60020', listen: true, config: { POLICY_FILE: POLICY } })
+  const h = await startHarness(t, {
+    database: 'actions_60020',
+    listen: true,
+    config: { POLICY_FILE: POLICY },
+  })
   h.sim.failNext('/cgi-bin/message/send', {
     errcode: 60020,
     errmsg: 'not allow to access from your ip, hint: [1670000000_1_abc], from ip: 203.0.113.7',
@@ -61,7 +69,11 @@ t.test('P21 an untrusted egress IP fails the nudge once and is surfaced, not loo
 })
 
 t.test('P20 a nudge to a member WeCom does not know is recorded as failed', async (t) => {
-  const h = await startHarness(t, { database: 'actions_81013', listen: true, config: { POLICY_FILE: POLICY } })
+  const h = await startHarness(t, {
+    database: 'actions_81013',
+    listen: true,
+    config: { POLICY_FILE: POLICY },
+  })
   const built = buildMessageCallback(h.callbackApp, gamblingXml('9100000000000000003', 'ghost'))
   t.equal((await deliverCallback(h.baseUrl, built)).status, 200)
 
@@ -74,7 +86,10 @@ t.test('P20 a nudge to a member WeCom does not know is recorded as failed', asyn
 })
 
 t.test('archived work left unprocessed by a crash is picked up after a restart', async (t) => {
-  const first = await startHarness(t, { database: 'actions_restart', config: { POLICY_FILE: POLICY } })
+  const first = await startHarness(t, {
+    database: 'actions_restart',
+    config: { POLICY_FILE: POLICY },
+  })
   // The process "died" right after the durable write: archived, never enqueued.
   const xml = gamblingXml('9100000000000000004', 'zhangsan')
   await archiveMessage(

@@ -6,7 +6,7 @@ import {
   textMessageXml,
 } from '../src/simulator/callback-sender.js'
 import vectors from './fixtures/wecom-vectors.json' with { type: 'json' }
-import { type Harness, TEST_APP, startHarness } from './helpers/harness.js'
+import { type Harness, startHarness, TEST_APP } from './helpers/harness.js'
 
 const nowSeconds = () => Math.floor(Date.now() / 1000)
 
@@ -103,7 +103,9 @@ t.test('callback channel over app.inject', async (t) => {
 
   t.test('P11 a captured callback replayed 72 hours later is refused', async (t) => {
     const xml = text('8000000000000000003')
-    const old = buildMessageCallback(h.callbackApp, xml, { timestampSeconds: nowSeconds() - 72 * 3600 })
+    const old = buildMessageCallback(h.callbackApp, xml, {
+      timestampSeconds: nowSeconds() - 72 * 3600,
+    })
     const res = await post(h, old.query, old.body)
     t.equal(res.statusCode, 403)
     t.equal(res.json().code, 'WARDEN_CALLBACK_STALE_TIMESTAMP')

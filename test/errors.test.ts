@@ -1,6 +1,6 @@
 import t from 'tap'
 import { ERRORS } from '../src/errors/catalogue.js'
-import { WardenError, isWardenError } from '../src/errors/warden-error.js'
+import { isWardenError, WardenError } from '../src/errors/warden-error.js'
 
 t.test('every catalogue code is namespaced, has an HTTP status and a short message', async (t) => {
   for (const [code, entry] of Object.entries(ERRORS)) {
@@ -26,7 +26,10 @@ t.test('request-time crypto and parse failures are client errors, never 5xx', as
 
 t.test('a warden error carries its code, status and cause', async (t) => {
   const cause = new Error('underlying')
-  const err = new WardenError('WARDEN_CRYPTO_BAD_SIGNATURE', { cause, details: { retryable: false } })
+  const err = new WardenError('WARDEN_CRYPTO_BAD_SIGNATURE', {
+    cause,
+    details: { retryable: false },
+  })
   t.equal(err.statusCode, 403)
   t.equal(err.message, 'signature mismatch')
   t.equal(err.cause, cause)

@@ -1,10 +1,10 @@
 import t from 'tap'
-import vectors from './fixtures/wecom-vectors.json' with { type: 'json' }
 import {
   buildMessageCallback,
   deliverCallback,
   textMessageXml,
 } from '../src/simulator/callback-sender.js'
+import vectors from './fixtures/wecom-vectors.json' with { type: 'json' }
 import { startHarness, waitUntil } from './helpers/harness.js'
 
 const nowSeconds = () => Math.floor(Date.now() / 1000)

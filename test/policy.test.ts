@@ -349,14 +349,12 @@ t.test('evaluate never throws and every hit quotes the original text at its span
   t.same(engine.evaluate({ ...createInput(''), text: null as unknown as string }), [])
 })
 
-t.test('a 200 000-character message is evaluated in linear time', async (t) => {
+t.test('a 200 000-character message is evaluated and its hit mapped to the end', async (t) => {
+  // Speed lives in `npm run bench` (linearity of normalisation); this checks correctness only.
   const engine = await loadPolicyFile('config/policy.yaml')
   const text = `${'季度销售数据 notes 12345 '.repeat(10_000)}赌博`
-  const started = performance.now()
   const hits = engine.evaluate(createInput(text))
 
-  // Grapheme segmentation through Intl.Segmenter took ~40 s here; linear work takes ~50 ms.
-  t.ok(performance.now() - started < 2000, 'well under two seconds')
   t.same(
     hits.map((hit) => [hit.ruleId, hit.start]),
     [['no-gambling', text.length - 2]],

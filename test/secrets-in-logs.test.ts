@@ -5,7 +5,7 @@ import {
   deliverCallback,
   textMessageXml,
 } from '../src/simulator/callback-sender.js'
-import { TEST_APP, startHarness, waitUntil } from './helpers/harness.js'
+import { startHarness, TEST_APP, waitUntil } from './helpers/harness.js'
 
 t.test('no secret reaches the logs, even at trace level and on failures', async (t) => {
   const lines: string[] = []
@@ -30,7 +30,10 @@ t.test('no secret reaches the logs, even at trace level and on failures', async 
   })
   const good = buildMessageCallback(h.callbackApp, xml)
   t.equal((await deliverCallback(h.baseUrl, good)).status, 200)
-  const forged = { ...good, query: good.query.replace(/msg_signature=[0-9a-f]{4}/, 'msg_signature=ffff') }
+  const forged = {
+    ...good,
+    query: good.query.replace(/msg_signature=[0-9a-f]{4}/, 'msg_signature=ffff'),
+  }
   t.equal((await deliverCallback(h.baseUrl, forged)).status, 403)
   await waitUntil('both actions sent', async () => {
     return (await h.app.warden.models.actions.countDocuments({ status: 'sent' })) === 2

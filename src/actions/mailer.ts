@@ -14,7 +14,6 @@ export interface Mailer {
   close(): void
 }
 
-
 export function createMailer(smtpUrl: string, from: string): Mailer {
   const transport: Transporter = nodemailer.createTransport(smtpUrl)
   return {

@@ -22,7 +22,10 @@ const HINTS: Record<string, string> = {
  * Reads and validates the configuration once, at start-up. A bad variable stops the process
  * with a message naming it and the fix; secret values are never repeated in the message.
  */
-export function loadConfig(env: NodeJS.ProcessEnv = process.env, dotenvPath?: string): WardenConfig {
+export function loadConfig(
+  env: NodeJS.ProcessEnv = process.env,
+  dotenvPath?: string,
+): WardenConfig {
   try {
     return envSchema<WardenConfig>({
       schema: structuredClone(ENV_SCHEMA) as object,

@@ -19,10 +19,12 @@ export const ERRORS = {
   WARDEN_CRYPTO_BAD_SIGNATURE: { status: 403, message: 'signature mismatch' }, // -40001
   WARDEN_CRYPTO_BAD_AES_KEY: { status: 500, message: 'encoding AES key is invalid' }, // -40004
   WARDEN_CRYPTO_RECEIVEID_MISMATCH: { status: 403, message: 'receive id mismatch' }, // -40005
-  WARDEN_CRYPTO_DECRYPT_FAILED: { status: 400, message: 'ciphertext could not be decrypted' }, // -40007
+  // -40007
+  WARDEN_CRYPTO_DECRYPT_FAILED: { status: 400, message: 'ciphertext could not be decrypted' },
   WARDEN_CRYPTO_BAD_PLAINTEXT: { status: 400, message: 'decrypted buffer is malformed' }, // -40008
   WARDEN_CRYPTO_BAD_BASE64: { status: 400, message: 'ciphertext is not valid base64' }, // -40010
-  WARDEN_CRYPTO_ENCRYPT_FAILED: { status: 500, message: 'message could not be encrypted' }, // -40006
+  // -40006
+  WARDEN_CRYPTO_ENCRYPT_FAILED: { status: 500, message: 'message could not be encrypted' },
 
   // parse
   WARDEN_PARSE_BAD_XML: { status: 400, message: 'XML is malformed' },

@@ -1,7 +1,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { LogSampler } from '../logging/log-sampler.js'
 import { ERRORS, type ErrorCode } from './catalogue.js'
-import { WardenError, isWardenError } from './warden-error.js'
+import { isWardenError, WardenError } from './warden-error.js'
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -30,7 +30,10 @@ export function installErrorHandler(app: FastifyInstance): void {
     } else {
       const suppressed = sampler.admit(warden.code)
       if (suppressed !== null) {
-        request.log.info({ code: warden.code, suppressed, details: warden.details }, 'request refused')
+        request.log.info(
+          { code: warden.code, suppressed, details: warden.details },
+          'request refused',
+        )
       }
     }
     return sendError(reply, warden)

@@ -1,8 +1,8 @@
 import type { Model, Types } from 'mongoose'
 import type { ArchivedMessage } from '../archive/message-model.js'
+import { upsertOnce } from '../archive/upsert-once.js'
 import type { Violation } from '../archive/violation-model.js'
 import type { PolicyEngine, PolicyHit } from '../policy/types.js'
-import { upsertOnce } from '../archive/upsert-once.js'
 
 const CONTEXT_CHARS = 30
 

@@ -4,7 +4,7 @@ import { buildApp } from '../../src/app.js'
 import type { WardenConfig } from '../../src/config/env-schema.js'
 import type { CallbackAppConfig } from '../../src/simulator/callback-sender.js'
 import { type SmtpSink, startSmtpSink } from '../../src/simulator/smtp-sink.js'
-import { type WecomSimulator, startWecomSimulator } from '../../src/simulator/wecom-simulator.js'
+import { startWecomSimulator, type WecomSimulator } from '../../src/simulator/wecom-simulator.js'
 import { clearTokenCache } from '../../src/wecom/token-cache.js'
 
 export const TEST_APP = {
@@ -44,7 +44,8 @@ interface Closer {
 
 export function testDatabaseUri(database: string): string {
   const base = process.env.WARDEN_TEST_MONGODB_URI ?? process.env.MONGODB_URI
-  if (!base) throw new Error('run the suite with `npm test` (it starts FerretDB) or set MONGODB_URI')
+  if (!base)
+    throw new Error('run the suite with `npm test` (it starts FerretDB) or set MONGODB_URI')
   const url = new URL(base)
   url.pathname = `/${database}`
   return url.toString()

@@ -26,8 +26,10 @@ export async function appCallbackRoutes(app: FastifyInstance, options: AppCallba
 
   // WeCom posts XML, sometimes without a content type: take every body as a string here.
   app.removeAllContentTypeParsers()
-  app.addContentTypeParser('*', { parseAs: 'string', bodyLimit: options.bodyLimit }, (_r, body, done) =>
-    done(null, body),
+  app.addContentTypeParser(
+    '*',
+    { parseAs: 'string', bodyLimit: options.bodyLimit },
+    (_r, body, done) => done(null, body),
   )
 
   app.addHook('onRequest', async (request) => {
