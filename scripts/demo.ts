@@ -34,6 +34,19 @@ function randomAlnum(length: number): string {
   return [...randomBytes(length)].map((b) => alphabet[b % alphabet.length]).join('')
 }
 
+/** Pads to a terminal column, counting CJK and full-width characters as two columns. */
+function padColumns(text: string, columns: number): string {
+  let width = 0
+  for (const char of text)
+    width +=
+      /[\u1100-\u115f\u2e80-\ua4cf\uac00-\ud7a3\uf900-\ufaff\ufe30-\ufe4f\uff00-\uff60\uffe0-\uffe6]/u.test(
+        char,
+      )
+        ? 2
+        : 1
+  return text + ' '.repeat(Math.max(1, columns - width))
+}
+
 function section(title: string): void {
   process.stdout.write(`\n== ${title} ${'='.repeat(Math.max(0, 70 - title.length))}\n`)
 }
@@ -121,7 +134,7 @@ async function main(): Promise<void> {
     acks.push(result.ms)
     const body = result.body === '' ? 'empty body' : JSON.stringify(result.body)
     process.stdout.write(
-      `${label.padEnd(58)} -> ${result.status} ${body}, ${result.ms.toFixed(1)} ms\n`,
+      `${padColumns(label, 58)}-> ${result.status} ${body}, ${result.ms.toFixed(1)} ms\n`,
     )
   }
   let violating: BuiltCallback | null = null

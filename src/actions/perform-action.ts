@@ -46,7 +46,7 @@ export async function performAction(
         },
         $inc: { attempts: 1 },
       },
-      { new: true },
+      { returnDocument: 'after' },
     )
     .lean()
   if (!action) return 'skipped'
