@@ -5,8 +5,8 @@ import {
   eventXml,
   textMessageXml,
 } from '../src/simulator/callback-sender.js'
-import vectors from './fixtures/wecom-vectors.json' with { type: 'json' }
 import { type Harness, startHarness, TEST_APP } from './helpers/harness.js'
+import { vector, vectorConfig } from './helpers/vectors.js'
 
 const nowSeconds = () => Math.floor(Date.now() / 1000)
 
@@ -231,8 +231,8 @@ t.test('callback channel over app.inject', async (t) => {
 })
 
 t.test('the official V1 verification vector answers its published plaintext', async (t) => {
-  const qdg = vectors.configs.QDG6eK
-  const v1 = vectors.vectors.find((v) => v.id === 'V1') as unknown as Record<string, string>
+  const v1 = vector('V1', 'url-verify')
+  const qdg = vectorConfig(v1.config)
   const h = await startHarness(t, {
     database: 'callback_v1',
     config: {

@@ -3,22 +3,10 @@ import { WardenError } from '../src/errors/warden-error.js'
 import { readCallbackEnvelope } from '../src/parse/callback-envelope.js'
 import { parseInboundMessage } from '../src/parse/inbound-message.js'
 import { parseXmlRecord } from '../src/parse/safe-xml.js'
+import { vector, vectorConfig, vectorsOfKind } from './helpers/vectors.js'
 
-const V2_PLAINTEXT = [
-  '<xml><ToUserName><![CDATA[wx5823bf96d3bd56c7]]></ToUserName>',
-  '<FromUserName><![CDATA[mycreate]]></FromUserName>',
-  '<CreateTime>1409659813</CreateTime>',
-  '<MsgType><![CDATA[text]]></MsgType>',
-  '<Content><![CDATA[hello]]></Content>',
-  '<MsgId>4561255354251345929</MsgId>',
-  '<AgentID>218</AgentID>',
-  '</xml>',
-].join('\n')
-const V4_PLAINTEXT = [
-  '<xml><ToUserName>ww1436e0e65a779aee</ToUserName><FromUserName>ChenJiaShun</FromUserName>',
-  '<CreateTime>1476422779</CreateTime><MsgType>text</MsgType><Content>你好</Content>',
-  '<MsgId>1456453720</MsgId><AgentID>1000002</AgentID></xml>',
-].join('')
+const v2 = vector('V2', 'message-xml')
+const v4 = vector('V4', 'message-xml')
 
 const DTD_FORBIDDEN = { name: 'WardenError', code: 'WARDEN_PARSE_DTD_FORBIDDEN' }
 const BAD_XML = { name: 'WardenError', code: 'WARDEN_PARSE_BAD_XML' }
@@ -35,14 +23,14 @@ function eventXml(extra: string, createTime = '1700000000'): string {
 }
 
 t.test('V2 keeps MsgId 4561255354251345929 exactly and lifts the common fields', async (t) => {
-  const message = parseInboundMessage(V2_PLAINTEXT)
+  const message = parseInboundMessage(v2.expect_plaintext)
   t.match(message, {
     msgId: '4561255354251345929',
     hasWecomMsgId: true,
     kind: 'message',
     msgType: 'text',
     event: null,
-    corpId: 'wx5823bf96d3bd56c7',
+    corpId: vectorConfig(v2.config).corpId,
     agentId: '218',
     fromUser: 'mycreate',
     createTime: 1409659813,
@@ -52,11 +40,25 @@ t.test('V2 keeps MsgId 4561255354251345929 exactly and lifts the common fields',
 })
 
 t.test('V4 plaintext without CDATA keeps its Chinese content', async (t) => {
-  const message = parseInboundMessage(V4_PLAINTEXT)
+  const message = parseInboundMessage(v4.expect_plaintext)
   t.equal(message.content, '你好')
   t.equal(message.msgId, '1456453720')
   t.equal(message.agentId, '1000002')
-  t.equal(message.corpId, 'ww1436e0e65a779aee')
+  t.equal(message.corpId, vectorConfig(v4.config).corpId)
+})
+
+t.test('every official XML vector parses with its exact MsgId and its corp', async (t) => {
+  for (const v of vectorsOfKind('message-xml')) {
+    const written = /<MsgId>(?:<!\[CDATA\[)?([0-9]+)/.exec(v.expect_plaintext)?.[1]
+    const msgId = written ?? 'a MsgId written in the plaintext'
+    t.match(
+      parseInboundMessage(v.expect_plaintext),
+      { kind: 'message', hasWecomMsgId: true, msgId, corpId: vectorConfig(v.config).corpId },
+      v.id,
+    )
+    if (v.body === undefined) continue
+    t.equal(readCallbackEnvelope(v.body).encrypt, v.encrypt, `${v.id} body carries its Encrypt`)
+  }
 })
 
 t.test('numeric-looking values stay strings, CDATA or bare', async (t) => {
@@ -225,13 +227,9 @@ t.test('malformed XML is refused with a typed parse error', async (t) => {
 })
 
 t.test('the callback envelope is read in any element order, CDATA or bare', async (t) => {
-  const official = [
-    '<xml><ToUserName><![CDATA[wx5823bf96d3bd56c7]]></ToUserName>',
-    '<Encrypt><![CDATA[RypEv+/w==]]></Encrypt><AgentID><![CDATA[218]]></AgentID></xml>',
-  ].join('')
-  t.same(readCallbackEnvelope(official), {
-    encrypt: 'RypEv+/w==',
-    toUserName: 'wx5823bf96d3bd56c7',
+  t.same(readCallbackEnvelope(v2.body ?? ''), {
+    encrypt: v2.encrypt,
+    toUserName: vectorConfig(v2.config).corpId,
     agentId: '218',
   })
   t.same(readCallbackEnvelope('<xml><Encrypt>abc=</Encrypt></xml>'), {
@@ -265,7 +263,7 @@ t.test('mutated plaintexts only ever raise typed parse errors', async (t) => {
   let refused = 0
 
   for (let round = 0; round < 1500; round++) {
-    let xml = round % 2 === 0 ? V2_PLAINTEXT : eventXml('<Event>x</Event>')
+    let xml = round % 2 === 0 ? v2.expect_plaintext : eventXml('<Event>x</Event>')
     for (let edits = 1 + next(4); edits > 0; edits--) {
       const at = next(xml.length)
       const piece = next(3) === 0 ? '' : (pieces[next(pieces.length)] ?? '')

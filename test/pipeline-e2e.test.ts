@@ -4,14 +4,14 @@ import {
   deliverCallback,
   textMessageXml,
 } from '../src/simulator/callback-sender.js'
-import vectors from './fixtures/wecom-vectors.json' with { type: 'json' }
 import { startHarness, waitUntil } from './helpers/harness.js'
+import { vector, vectorConfig } from './helpers/vectors.js'
 
 const nowSeconds = () => Math.floor(Date.now() / 1000)
 
 t.test('the official V2 callback is archived with its MsgId as an exact string', async (t) => {
-  const qdg = vectors.configs.QDG6eK
-  const v2 = vectors.vectors.find((v) => v.id === 'V2') as unknown as Record<string, string>
+  const v2 = vector('V2', 'message-xml')
+  const qdg = vectorConfig(v2.config)
   const h = await startHarness(t, {
     database: 'e2e_v2',
     listen: true,
@@ -25,9 +25,9 @@ t.test('the official V2 callback is archived with its MsgId as an exact string',
     },
   })
   const query = new URLSearchParams({
-    msg_signature: v2.msg_signature as string,
-    timestamp: v2.timestamp as string,
-    nonce: v2.nonce as string,
+    msg_signature: v2.msg_signature,
+    timestamp: v2.timestamp,
+    nonce: v2.nonce,
   })
   const response = await fetch(`${h.baseUrl}/wecom/callback?${query}`, {
     method: 'POST',

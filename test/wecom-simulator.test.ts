@@ -11,17 +11,19 @@ import {
   textMessageXml,
 } from '../src/simulator/callback-sender.js'
 import { type SimulatorOptions, startWecomSimulator } from '../src/simulator/wecom-simulator.js'
+import { type SignedVector, vector, vectorConfig } from './helpers/vectors.js'
 
 const CORP_ID = 'ww0000000000000000'
 const AGENT_ID = '1000002'
 const SECRET = 'Sim-Secret-9fK2xQ7hLmZr4TbVw3NpY8cD'
 const START_MS = Date.UTC(2026, 11, 4, 9, 0, 0)
 
-/** Official sample configuration "QDG6eK" (docs 90968/91144, spec/wecom.md §2.1). */
+const QDG6EK = vectorConfig('QDG6eK')
+/** Official sample configuration "QDG6eK"; AgentID 218 comes from the sample's V2 body. */
 const OFFICIAL: CallbackAppConfig = {
-  token: 'QDG6eK',
-  encodingAesKey: 'jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C',
-  corpId: 'wx5823bf96d3bd56c7',
+  token: QDG6EK.token,
+  encodingAesKey: QDG6EK.encodingAESKey,
+  corpId: QDG6EK.corpId,
   agentId: '218',
 }
 
@@ -48,6 +50,11 @@ async function startSim(t: Test, overrides: Partial<SimulatorOptions> = {}) {
     return (await response.json()) as Json
   }
   return { sim, clock, getToken, send }
+}
+
+/** A vector's timestamp and nonce, with the random prefix recovered by decrypting it. */
+function stampOf(v: SignedVector, random: string) {
+  return { timestampSeconds: Number(v.timestamp), nonce: v.nonce, random: Buffer.from(random) }
 }
 
 function textBody(touser: string, content: string, extra: Json = {}): Json {
@@ -241,38 +248,19 @@ t.test('a built callback opens with @wecom/crypto and its signature verifies', a
 })
 
 t.test('with the official random the builder reproduces vectors V1 and V2 exactly', async (t) => {
-  const v1 = buildUrlVerification(OFFICIAL, '1616140317555161061', {
-    timestampSeconds: 1409659589,
-    nonce: '263014780',
-    random: Buffer.from('c41b64491c2468d0'),
-  })
-  t.equal(
-    v1.query,
-    [
-      'msg_signature=5c45ff5e21c57e6ad56bac8758b79b1d9ac89fd3&timestamp=1409659589&nonce=263014780',
-      '&echostr=P9nAzCzyDtyTWESHep1vC5X9xho%2FqYX3Zpb4yKa9SKld1DsH3Iyt3tP3zNdtp',
-      '%2B4RPcs8TgAE7OaBO%2BFZXvnaqQ%3D%3D',
-    ].join(''),
-  )
+  const v1 = vector('V1', 'url-verify')
+  const v2 = vector('V2', 'message-xml')
+  const v1Stamp = stampOf(v1, 'c41b64491c2468d0')
+  const v2Stamp = stampOf(v2, '0960688932c47ef1')
 
-  const v2Plaintext = [
-    '<xml><ToUserName><![CDATA[wx5823bf96d3bd56c7]]></ToUserName>',
-    '<FromUserName><![CDATA[mycreate]]></FromUserName>',
-    '<CreateTime>1409659813</CreateTime>',
-    '<MsgType><![CDATA[text]]></MsgType>',
-    '<Content><![CDATA[hello]]></Content>',
-    '<MsgId>4561255354251345929</MsgId>',
-    '<AgentID>218</AgentID>',
-    '</xml>',
-  ].join('\n')
-  const v2 = buildMessageCallback(OFFICIAL, v2Plaintext, {
-    timestampSeconds: 1409659813,
-    nonce: '1372623149',
-    random: Buffer.from('0960688932c47ef1'),
-  })
-  // The signature covers the ciphertext, so a matching signature proves identical bytes.
-  t.equal(v2.signature, '477715d11cdb4164915debcba66cb864d751f3e6')
-  t.match(v2.body, /^<xml><ToUserName><!\[CDATA\[wx5823bf96d3bd56c7\]\]><\/ToUserName><Encrypt>/)
+  const verification = buildUrlVerification(OFFICIAL, v1.expect_body, v1Stamp)
+  t.equal(verification.query, v1.query_raw)
+  t.equal(verification.echostr, v1.echostr)
+
+  const callback = buildMessageCallback(OFFICIAL, v2.expect_plaintext, v2Stamp)
+  t.equal(callback.signature, v2.msg_signature)
+  t.equal(callback.encrypted, v2.encrypt)
+  t.equal(callback.body, v2.body, 'the POST body as the official sample prints it')
 })
 
 t.test('eventXml writes extra fields in CDATA and refuses a bad field name', async (t) => {
