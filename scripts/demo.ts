@@ -19,6 +19,7 @@ import {
 import { startSmtpSink } from '../src/simulator/smtp-sink.js'
 import { startWecomSimulator } from '../src/simulator/wecom-simulator.js'
 
+const DEMO_DATABASE = 'wecom_warden_demo'
 const CORP_ID = 'ww7d1c0a5e3f2b4d6e'
 const AGENT_ID = '1000002'
 const SECRET = randomAlnum(43)
@@ -51,17 +52,25 @@ function section(title: string): void {
   process.stdout.write(`\n== ${title} ${'='.repeat(Math.max(0, 70 - title.length))}\n`)
 }
 
+/**
+ * The demo always works in its own database, `wecom_warden_demo`, which it empties first: on a
+ * MONGODB_URI of yours only the server is used, never the database the URI names.
+ */
 function startDatabase(): { uri: string; stop: () => void } {
-  if (process.env.MONGODB_URI) return { uri: process.env.MONGODB_URI, stop: () => {} }
-  const started = spawnSync('bash', ['scripts/ferretdb.sh', 'start'], {
-    encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'inherit'],
-  })
-  const line = started.stdout.split('\n').find((l) => l.startsWith('MONGODB_URI='))
-  if (started.status !== 0 || !line) throw new Error('FerretDB did not start; set MONGODB_URI')
-  const url = new URL(line.slice('MONGODB_URI='.length))
-  url.pathname = '/wecom_warden_demo'
-  const startedHere = started.stdout.includes('FERRETDB_STARTED=1')
+  let server = process.env.MONGODB_URI
+  let startedHere = false
+  if (!server) {
+    const started = spawnSync('bash', ['scripts/ferretdb.sh', 'start'], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'inherit'],
+    })
+    const line = started.stdout.split('\n').find((l) => l.startsWith('MONGODB_URI='))
+    if (started.status !== 0 || !line) throw new Error('FerretDB did not start; set MONGODB_URI')
+    server = line.slice('MONGODB_URI='.length)
+    startedHere = started.stdout.includes('FERRETDB_STARTED=1')
+  }
+  const url = new URL(server)
+  url.pathname = `/${DEMO_DATABASE}`
   return {
     uri: url.toString(),
     stop: () => {

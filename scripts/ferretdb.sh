@@ -55,7 +55,7 @@ wait_for_port() {
 
 start_ferretdb() {
   install_ferretdb
-  mkdir -p "$RUN"
+  mkdir -p "$RUN/state-$PORT"
   if [ -f "$RUN/ferretdb-$PORT.pid" ] && kill -0 "$(cat "$RUN/ferretdb-$PORT.pid")" 2>/dev/null; then
     log "already running on 127.0.0.1:$PORT"
   else
@@ -65,7 +65,7 @@ start_ferretdb() {
     fi
     "$BIN" --handler=postgresql --postgresql-url="$PG_URL_BASE/$PG_DB" \
       --listen-addr="127.0.0.1:$PORT" --debug-addr=- --telemetry=disable \
-      --state-dir="$RUN" --log-level=WARN >"$RUN/ferretdb-$PORT.log" 2>&1 &
+      --state-dir="$RUN/state-$PORT" --log-level=WARN >"$RUN/ferretdb-$PORT.log" 2>&1 &
     echo $! >"$RUN/ferretdb-$PORT.pid"
     wait_for_port || { log "did not start; see $RUN/ferretdb-$PORT.log"; exit 1; }
     log "started on 127.0.0.1:$PORT (PostgreSQL database $PG_DB)"

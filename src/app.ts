@@ -10,7 +10,7 @@ import { initModels, type WardenModels } from './archive/models.js'
 import { appCallbackRoutes } from './channels/app-callback/routes.js'
 import type { WardenConfig } from './config/env-schema.js'
 import { parseEncodingAesKey } from './crypto/aes-key.js'
-import { installErrorHandler } from './errors/error-handler.js'
+import { handleFrameworkError, installErrorHandler } from './errors/error-handler.js'
 import { healthRoutes } from './health/routes.js'
 import { createScheduler, type Scheduler } from './jobs/scheduler.js'
 import { buildLoggerOptions } from './logging/logger-options.js'
@@ -68,6 +68,7 @@ export async function buildApp(config: WardenConfig, options: BuildOptions = {})
     connectionTimeout: 10_000,
     requestTimeout: 10_000,
     return503OnClosing: true,
+    frameworkErrors: handleFrameworkError,
   }) as unknown as FastifyInstance
 
   installErrorHandler(app)
@@ -141,7 +142,11 @@ export async function buildApp(config: WardenConfig, options: BuildOptions = {})
   await scheduler.start()
   app.log.info(
     { policyVersion: policy.version, rules: policy.ruleCount, corpId: config.WECOM_CORP_ID },
-    'warden ready',
+    'warden built',
   )
+  // A relay that is down now may be up by the first violation: warn, do not refuse to start.
+  mailer.verify().catch((err: unknown) => {
+    app.log.warn({ code: (err as { code?: string }).code }, 'SMTP relay not reachable at start-up')
+  })
   return app
 }

@@ -14,7 +14,8 @@ async function main(): Promise<void> {
     await app.close()
   })
 
-  await app.listen({ host: config.HOST, port: config.PORT })
+  const address = await app.listen({ host: config.HOST, port: config.PORT })
+  app.log.info({ address }, 'warden ready')
 }
 
 main().catch((err: unknown) => {

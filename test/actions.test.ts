@@ -124,3 +124,39 @@ t.test('archived work left unprocessed by a crash is picked up after a restart',
   t.equal(third.sim.delivered().length, 0, 'no second nudge after the restart')
   t.equal(await third.app.warden.models.actions.countDocuments({ status: 'sent' }), 2)
 })
+
+t.test(
+  'forty violations arriving at once give exactly forty nudges and forty emails',
+  async (t) => {
+    // Regression: on FerretDB a findOneAndUpdate claim is not atomic, and under a burst two
+    // workers sent the same email; claims are now unique-key inserts.
+    const h = await startHarness(t, {
+      database: 'actions_burst',
+      listen: true,
+      config: { POLICY_FILE: POLICY },
+    })
+    const callbacks = Array.from({ length: 40 }, (_, i) =>
+      buildMessageCallback(h.callbackApp, gamblingXml(`93000000000000000${10 + i}`, `user${i}`)),
+    )
+    const statuses = await Promise.all(callbacks.map((c) => deliverCallback(h.baseUrl, c)))
+    t.ok(
+      statuses.every((s) => s.status === 200),
+      'all forty acknowledged',
+    )
+
+    await waitUntil(
+      'eighty actions sent',
+      async () => (await h.app.warden.models.actions.countDocuments({ status: 'sent' })) === 80,
+      60_000,
+    )
+    await new Promise((resolve) => setTimeout(resolve, 2500))
+    const mails = h.smtp.mails()
+    const messageIds = new Set(mails.map((m) => m.parsed.messageId))
+    t.equal(mails.length, 40, 'forty emails')
+    t.equal(messageIds.size, 40, 'each for a different violation')
+    t.equal(h.sim.delivered().length, 40, 'forty nudges')
+    t.equal(h.sim.calls('/cgi-bin/message/send').length, 40, 'no second message/send for any nudge')
+    const tries = await h.app.warden.models.attempts.countDocuments({ outcome: 'sent' })
+    t.equal(tries, 80, 'one successful try recorded per action')
+  },
+)

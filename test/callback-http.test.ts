@@ -179,6 +179,52 @@ t.test('callback channel over app.inject', async (t) => {
     t.match(doc?.msgId, /^raw-/)
   })
 
+  t.test('an encrypted empty plaintext is archived, not refused', async (t) => {
+    const built = buildMessageCallback(h.callbackApp, '')
+    const res = await post(h, built.query, built.body)
+    t.equal(res.statusCode, 200)
+    const doc = await messages.findOne({ rawXml: '', kind: 'unknown' }).lean()
+    t.ok(doc, 'stored as unknown with an empty raw text')
+  })
+
+  t.test('content with U+0000 is archived with its exact bytes in base64', async (t) => {
+    const xml = text('8000000000000000011', 'nul\u0000inside')
+    const built = buildMessageCallback(h.callbackApp, xml)
+    const res = await post(h, built.query, built.body)
+    t.equal(res.statusCode, 200)
+    const doc = await messages.findOne({ msgId: '8000000000000000011' }).lean()
+    t.equal(doc?.rawXmlEncoding, 'base64')
+    t.equal(Buffer.from(doc?.rawXml ?? '', 'base64').toString('utf8'), xml, 'byte for byte')
+    t.equal(doc?.content, 'nul\uFFFDinside', 'the derived content is storable')
+  })
+
+  t.test('character references to U+0000 and lone surrogates are archived', async (t) => {
+    const xml = text('8000000000000000012', 'a&#0;b&#xD800;c').replace(
+      /<Content>.*<\/Content>/,
+      '<Content>a&#0;b&#xD800;c</Content>',
+    )
+    const built = buildMessageCallback(h.callbackApp, xml)
+    const res = await post(h, built.query, built.body)
+    t.equal(res.statusCode, 200)
+    const doc = await messages.findOne({ msgId: '8000000000000000012' }).lean()
+    t.equal(doc?.rawXml, xml)
+    t.ok(doc?.content && !doc.content.includes('\u0000'), 'no NUL reaches the database')
+  })
+
+  t.test('element names with a dot or a dollar are archived', async (t) => {
+    const dotted = text('8000000000000000013').replace('</xml>', '<a.b>1</a.b></xml>')
+    const built = buildMessageCallback(h.callbackApp, dotted)
+    t.equal((await post(h, built.query, built.body)).statusCode, 200)
+    const doc = await messages.findOne({ msgId: '8000000000000000013' }).lean()
+    t.equal(doc?.rawXml, dotted)
+    t.equal(doc?.kind, 'message')
+    // '$' cannot start an XML name: the plaintext is not XML, and is kept as unknown.
+    const dollar = text('8000000000000000014').replace('</xml>', '<$x>2</$x></xml>')
+    const second = buildMessageCallback(h.callbackApp, dollar)
+    t.equal((await post(h, second.query, second.body)).statusCode, 200)
+    t.equal((await messages.findOne({ rawXml: dollar }).lean())?.kind, 'unknown')
+  })
+
   t.test('P15 two events in the same second that differ in one field are both kept', async (t) => {
     const at = nowSeconds()
     const change = (changeType: string) =>
@@ -221,6 +267,12 @@ t.test('callback channel over app.inject', async (t) => {
     const ready = await h.app.inject({ method: 'GET', url: '/readyz' })
     t.equal(ready.statusCode, 200)
     t.same(ready.json(), { status: 'ready', database: 'up' })
+  })
+
+  t.test('a URL fastify cannot decode is refused in the catalogue shape', async (t) => {
+    const res = await h.app.inject({ method: 'GET', url: '/wecom/%ZZ' })
+    t.equal(res.statusCode, 400)
+    t.equal(res.json().code, 'WARDEN_REQUEST_INVALID')
   })
 
   t.test('an unknown route is a catalogue 404', async (t) => {

@@ -41,6 +41,15 @@ t.test('the nudge names the rule, masks a phone number and stays under 2048 byte
   t.ok(Buffer.byteLength(nudge) <= 2048)
 })
 
+t.test('two violations of one rule give two different nudge texts', async (t) => {
+  // WeCom's duplicate check drops an identical text to the same user: each violation's own
+  // reference keeps a second, genuine nudge from being swallowed as a resend.
+  const renderer = await loadTemplates(TEMPLATES_DIR)
+  const first = createViolation('赌博', '去赌博')
+  const second = { ...createViolation('赌博', '去赌博'), violationId: 'f'.repeat(24) }
+  t.not(renderer.renderNudge(first), renderer.renderNudge(second))
+})
+
 t.test('the nudge keeps within 2048 bytes whatever the rule and message hold', async (t) => {
   const renderer = await loadTemplates(TEMPLATES_DIR)
   const violation = createViolation(`${'赌'.repeat(5000)}`, '赌'.repeat(5000))
@@ -48,7 +57,8 @@ t.test('the nudge keeps within 2048 bytes whatever the rule and message hold', a
   const nudge = renderer.renderNudge(violation)
 
   t.ok(Buffer.byteLength(nudge) <= 2048, `${Buffer.byteLength(nudge)} bytes`)
-  t.match(nudge, /^【合规提醒】/)
+  t.match(nudge, /^【合规提醒 Compliance notice】/)
+  t.match(nudge, /Ref: [0-9a-f]{24}\s*$/, 'the reference survives the cut')
 })
 
 t.test('the escalation HTML escapes the message and highlights the hit', async (t) => {

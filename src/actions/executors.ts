@@ -30,11 +30,14 @@ export function buildExecutors(deps: ExecutorDeps): Record<ActionKindName, Actio
         duplicateCheckSeconds: deps.nudgeDuplicateCheckSeconds || undefined,
       })
       const invalid = new Set([...sent.invalidUsers, ...sent.unlicensedUsers])
-      return {
-        delivered: action.recipients.filter((user) => !invalid.has(user.toLowerCase())),
-        rejected: [...invalid],
-        externalId: sent.msgId,
+      const delivered = action.recipients.filter((user) => !invalid.has(user.toLowerCase()))
+      if (delivered.length === 0) {
+        // WeCom said ok but reached nobody (e.g. every recipient unlicensed): not a success.
+        throw new WardenError('WARDEN_WECOM_NO_RECIPIENT', {
+          details: { rejected: [...invalid], retryable: false },
+        })
       }
+      return { delivered, rejected: [...invalid], externalId: sent.msgId }
     },
 
     async escalate(action) {

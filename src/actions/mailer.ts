@@ -15,7 +15,14 @@ export interface Mailer {
 }
 
 export function createMailer(smtpUrl: string, from: string): Mailer {
-  const transport: Transporter = nodemailer.createTransport(smtpUrl)
+  // Every wait is bounded well inside the action lease, so a stuck relay cannot make the lease
+  // run out while a send is still under way (which would let a second worker send again).
+  const transport: Transporter = nodemailer.createTransport({
+    url: smtpUrl,
+    connectionTimeout: 10_000,
+    greetingTimeout: 10_000,
+    socketTimeout: 60_000,
+  } as Parameters<typeof nodemailer.createTransport>[0])
   return {
     async send(to, email, messageId) {
       try {

@@ -1,5 +1,5 @@
 import type { Model, Types } from 'mongoose'
-import { upsertOnce } from '../archive/upsert-once.js'
+import { insertOnce } from '../archive/insert-once.js'
 import type { Violation } from '../archive/violation-model.js'
 import type { ActionKindName, ActionRecord } from './action-model.js'
 
@@ -17,24 +17,20 @@ export async function planActions(
     const recipients = recipientsFor(kind, violation)
     if (recipients.length === 0) continue
     const key = `${violation._id.toHexString()}:${kind}`
-    await upsertOnce(
-      actions,
-      { key },
-      {
-        key,
-        violationId: violation._id,
-        kind,
-        status: 'pending',
-        recipients,
-        attempts: 0,
-        claimedUntil: null,
-        lastError: null,
-        result: null,
-        createdAt: now,
-        updatedAt: now,
-        sentAt: null,
-      },
-    )
+    await insertOnce(actions, {
+      key,
+      violationId: violation._id,
+      kind,
+      status: 'pending',
+      recipients,
+      attempts: 0,
+      claimedUntil: null,
+      lastError: null,
+      result: null,
+      createdAt: now,
+      updatedAt: now,
+      sentAt: null,
+    })
     const row = await actions.findOne({ key }, { _id: 1 }).lean()
     if (row) ids.push(row._id)
   }

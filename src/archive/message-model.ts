@@ -22,7 +22,9 @@ export interface ArchivedMessage {
   content: string | null
   createTime: Date | null
   receivedAt: Date
+  /** The decrypted plaintext exactly as received: as text, or base64 when it held U+0000. */
   rawXml: string
+  rawXmlEncoding: 'utf8' | 'base64'
   fields: Record<string, unknown>
   /** Pipeline bookkeeping, not archive content (excluded from tamper evidence in #4). */
   processing: { state: ProcessingState; policyVersion: string | null; evaluatedAt: Date | null }
@@ -43,7 +45,8 @@ const messageSchema = new Schema<ArchivedMessage>(
     content: { type: String, default: null },
     createTime: { type: Date, default: null },
     receivedAt: { type: Date, required: true, index: true },
-    rawXml: { type: String, required: true },
+    rawXml: { type: String, default: '' },
+    rawXmlEncoding: { type: String, required: true, default: 'utf8' },
     fields: { type: Schema.Types.Mixed, required: true },
     processing: {
       state: { type: String, required: true, default: 'pending', index: true },

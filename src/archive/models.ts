@@ -1,5 +1,6 @@
 import type { Connection, Model } from 'mongoose'
 import { type ActionRecord, actionModel } from '../actions/action-model.js'
+import { type ActionAttempt, attemptModel } from '../actions/attempt-model.js'
 import { type ArchivedMessage, messageModel } from './message-model.js'
 import { type Violation, violationModel } from './violation-model.js'
 
@@ -7,6 +8,7 @@ export interface WardenModels {
   messages: Model<ArchivedMessage>
   violations: Model<Violation>
   actions: Model<ActionRecord>
+  attempts: Model<ActionAttempt>
 }
 
 /** Binds the models to a connection and makes sure their unique indexes exist. */
@@ -15,6 +17,7 @@ export async function initModels(connection: Connection): Promise<WardenModels> 
     messages: messageModel(connection),
     violations: violationModel(connection),
     actions: actionModel(connection),
+    attempts: attemptModel(connection),
   }
   await Promise.all(Object.values(models).map((model) => model.createIndexes()))
   return models

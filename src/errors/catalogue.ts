@@ -9,7 +9,10 @@ export const ERRORS = {
   WARDEN_POLICY_INVALID: { status: 500, message: 'policy file is invalid' },
 
   // callback request shape, before any crypto
-  WARDEN_CALLBACK_MISSING_PARAMS: { status: 400, message: 'missing callback query parameters' },
+  WARDEN_CALLBACK_MISSING_PARAMS: {
+    status: 400,
+    message: 'callback query parameters missing or malformed',
+  },
   WARDEN_CALLBACK_BAD_BODY: { status: 400, message: 'callback body is not a valid envelope' },
   WARDEN_CALLBACK_UNSUPPORTED_MEDIA: { status: 415, message: 'unsupported content type' },
   WARDEN_CALLBACK_BODY_TOO_LARGE: { status: 413, message: 'callback body too large' },
@@ -39,6 +42,7 @@ export const ERRORS = {
   WARDEN_WECOM_API: { status: 502, message: 'WeCom API returned an error' },
   WARDEN_WECOM_RATE_LIMITED: { status: 502, message: 'WeCom API rate limit reached' },
   WARDEN_WECOM_UNTRUSTED_IP: { status: 502, message: 'server IP is not trusted by WeCom' },
+  WARDEN_WECOM_NO_RECIPIENT: { status: 502, message: 'no recipient could be reached' },
 
   // mail
   WARDEN_MAIL_SEND_FAILED: { status: 502, message: 'escalation email could not be sent' },

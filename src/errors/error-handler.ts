@@ -46,6 +46,16 @@ export function installErrorHandler(app: FastifyInstance): void {
   })
 }
 
+/** Fastify's own early failures (a URL it cannot decode, …) leave in the same shape. */
+export function handleFrameworkError(
+  error: FastifyError,
+  _request: FastifyRequest,
+  reply: FastifyReply,
+): void {
+  const code = (error.statusCode ?? 400) < 500 ? 'WARDEN_REQUEST_INVALID' : 'WARDEN_INTERNAL'
+  sendError(reply, new WardenError(code, { cause: error }))
+}
+
 function sendError(reply: FastifyReply, error: WardenError): FastifyReply {
   return reply
     .code(error.statusCode)

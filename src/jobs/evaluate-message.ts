@@ -1,6 +1,6 @@
 import type { Model, Types } from 'mongoose'
+import { insertOnce } from '../archive/insert-once.js'
 import type { ArchivedMessage } from '../archive/message-model.js'
-import { upsertOnce } from '../archive/upsert-once.js'
 import type { Violation } from '../archive/violation-model.js'
 import type { PolicyEngine, PolicyHit } from '../policy/types.js'
 
@@ -43,7 +43,7 @@ export async function evaluateMessage(
   for (const [ruleKey, ruleHits] of groupByRule(hits)) {
     const key = `${message._id.toHexString()}:${ruleKey}`
     const doc = buildViolation(message, ruleHits, policy.version, key, now)
-    await upsertOnce(models.violations, { key }, doc)
+    await insertOnce(models.violations, doc)
     const stored = await models.violations.findOne({ key }, { _id: 1 }).lean()
     if (stored) violationIds.push(stored._id)
   }

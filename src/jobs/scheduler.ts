@@ -3,17 +3,19 @@ import { Agenda, type Job } from 'agenda'
 import type { FastifyBaseLogger } from 'fastify'
 import { type Connection, Types } from 'mongoose'
 import type { ActionKindName } from '../actions/action-model.js'
-import { type ActionExecutor, performAction } from '../actions/perform-action.js'
+import type { ActionExecutor } from '../actions/perform-action.js'
 import { planActions } from '../actions/plan-actions.js'
 import type { WardenModels } from '../archive/models.js'
-import { isWardenError } from '../errors/warden-error.js'
+import { LogSampler } from '../logging/log-sampler.js'
 import type { PolicyEngine } from '../policy/types.js'
 import { evaluateMessage } from './evaluate-message.js'
+import { createActionRunner, retryDelay } from './run-action.js'
 import { sweepPending } from './sweep-pending.js'
 
 export const JOB_EVALUATE = 'warden.evaluate-message'
 export const JOB_ACTION = 'warden.perform-action'
 export const JOB_SWEEP = 'warden.sweep'
+const DRAIN_TIMEOUT_MS = 8000
 
 export interface SchedulerOptions {
   connection: Connection
@@ -44,54 +46,66 @@ interface IdData {
 /** Durable, idempotent background work on agenda, sharing the service's MongoDB connection. */
 export function createScheduler(options: SchedulerOptions): Scheduler {
   const { models, logger } = options
+  const leaseMs = options.actionLeaseMs ?? 120_000
+  const errorLogs = new LogSampler(5)
   const db = options.connection.db
   if (!db) throw new Error('scheduler needs a connected database')
 
   const agenda = new Agenda({
     backend: new MongoBackend({ mongo: db, collection: 'jobs' }),
     processEvery: options.pollMs,
-    defaultLockLifetime: Math.max(options.actionLeaseMs ?? 60_000, 10_000),
+    defaultLockLifetime: Math.max(leaseMs, 10_000),
     maxConcurrency: 20,
+    defaultConcurrency: 10,
   })
-  agenda.on('error', (err: unknown) => logger.error({ err }, 'scheduler error'))
+  // While the database is away agenda fails every poll: log a few, count the rest.
+  agenda.on('error', (err: unknown) => {
+    const suppressed = errorLogs.admit('scheduler')
+    if (suppressed !== null) logger.error({ err, suppressed }, 'scheduler error')
+  })
 
-  async function enqueue(name: string, id: Types.ObjectId): Promise<void> {
+  async function enqueue(name: string, id: Types.ObjectId, at = new Date()): Promise<void> {
     // Unique per target: a retried callback or a sweep re-arms the same job, never a second.
     const job = agenda.create<IdData>(name, { id: id.toHexString() })
     job.unique({ name, 'data.id': id.toHexString() })
-    job.schedule(new Date())
+    job.schedule(at)
     await job.save()
   }
+
+  const runAction = createActionRunner({
+    models,
+    executors: options.executors,
+    logger,
+    leaseMs,
+    maxAttempts: options.maxActionAttempts ?? 6,
+  })
 
   agenda.define<IdData>(JOB_EVALUATE, async (job: Job<IdData>) => {
     const messageId = new Types.ObjectId(job.attrs.data.id)
     const outcome = await evaluateMessage(models, options.policy(), messageId)
-    for (const violationId of outcome.violationIds) {
-      const violation = await models.violations.findById(violationId).lean()
-      if (!violation) continue
-      for (const actionId of await planActions(models.actions, violation)) {
-        await enqueue(JOB_ACTION, actionId)
-      }
-    }
     logger.info(
       { messageId: job.attrs.data.id, violations: outcome.violationIds.length },
       'message evaluated',
     )
+    for (const violationId of outcome.violationIds) {
+      const violation = await models.violations.findById(violationId).lean()
+      if (!violation) continue
+      // Actions run right here (one job fewer per side effect); only a retry gets its own job.
+      for (const actionId of await planActions(models.actions, violation)) {
+        await runAction(actionId.toHexString()).catch((error: Error) =>
+          enqueue(
+            JOB_ACTION,
+            actionId,
+            new Date(Date.now() + (retryDelay({ attempt: 1, error }) ?? 0)),
+          ),
+        )
+      }
+    }
   })
 
-  agenda.define<IdData>(
-    JOB_ACTION,
-    async (job: Job<IdData>) => {
-      const actionId = new Types.ObjectId(job.attrs.data.id)
-      const result = await performAction(models.actions, options.executors, actionId, {
-        leaseMs: options.actionLeaseMs ?? 60_000,
-        maxAttempts: options.maxActionAttempts ?? 6,
-      })
-      const level = result === 'failed' ? 'error' : 'info'
-      logger[level]({ actionId: job.attrs.data.id, result }, 'action performed')
-    },
-    { backoff: retryDelay },
-  )
+  agenda.define<IdData>(JOB_ACTION, (job: Job<IdData>) => runAction(job.attrs.data.id), {
+    backoff: retryDelay,
+  })
 
   agenda.define(JOB_SWEEP, async () => {
     const found = await sweepPending(models, options.sweepGraceMs ?? 60_000)
@@ -113,17 +127,12 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
       await agenda.every(options.sweepEvery ?? '1 minute', JOB_SWEEP)
     },
     async stop() {
-      await agenda.stop()
+      // Let running sends finish and be recorded, so a restart does not send them again.
+      const drained = await agenda.drain({ timeout: DRAIN_TIMEOUT_MS })
+      if (drained.running > 0) {
+        logger.warn({ running: drained.running }, 'jobs still running at shutdown')
+        await agenda.stop()
+      }
     },
   }
-}
-
-/** Rate limits wait out WeCom's block; other transient failures back off exponentially. */
-function retryDelay(context: { attempt: number; error: Error }): number | null {
-  if (context.attempt > 6) return null
-  const error = context.error
-  if (isWardenError(error) && typeof error.details.retryAfterSeconds === 'number') {
-    return error.details.retryAfterSeconds * 1000
-  }
-  return Math.min(2000 * 2 ** (context.attempt - 1), 5 * 60_000)
 }

@@ -15,7 +15,14 @@ export const TEST_APP = {
   encodingAesKey: 'WardenTestKey0123456789abcdefghijklmnopqrsT',
 } as const
 
-export const EMPLOYEES = ['user_a', 'user_b', 'zhangsan', 'mycreate', 'chenjiashun']
+export const EMPLOYEES = [
+  'user_a',
+  'user_b',
+  'zhangsan',
+  'mycreate',
+  'chenjiashun',
+  ...Array.from({ length: 40 }, (_, i) => `user${i}`),
+]
 
 export interface Harness {
   app: FastifyInstance
@@ -95,7 +102,7 @@ export async function startHarness(t: Closer, options: HarnessOptions): Promise<
   const app = await buildApp(config, {
     logger: options.logStream !== undefined,
     logStream: options.logStream,
-    scheduler: { pollMs: 100, sweepEvery: '2 seconds', sweepGraceMs: 1000, actionLeaseMs: 10_000 },
+    scheduler: { pollMs: 100, sweepEvery: '2 seconds', sweepGraceMs: 1000, actionLeaseMs: 30_000 },
   })
   t.teardown(() => app.close())
 
