@@ -1,6 +1,8 @@
 import t from 'tap'
 import type { ActionKindName } from '../src/actions/action-model.js'
 import { archiveMessage } from '../src/archive/archive-message.js'
+import { WardenError } from '../src/errors/warden-error.js'
+import { evaluateMessage } from '../src/jobs/evaluate-message.js'
 import { parseInboundMessage } from '../src/parse/inbound-message.js'
 import {
   buildMessageCallback,
@@ -158,5 +160,36 @@ t.test(
     t.equal(h.sim.calls('/cgi-bin/message/send').length, 40, 'no second message/send for any nudge')
     const tries = await h.app.warden.models.attempts.countDocuments({ outcome: 'sent' })
     t.equal(tries, 80, 'one successful try recorded per action')
+  },
+)
+
+t.test(
+  'a message the policy engine fails on is parked as failed, not retried forever',
+  async (t) => {
+    const h = await startHarness(t, {
+      database: 'actions_engine_failure',
+      config: { POLICY_FILE: POLICY },
+    })
+    const xml = gamblingXml('9400000000000000001', 'user_a')
+    const stored = await archiveMessage(
+      h.app.warden.models.messages,
+      'app-callback',
+      parseInboundMessage(xml),
+      xml,
+      new Date(),
+    )
+    const broken = {
+      version: 'broken',
+      ruleCount: 1,
+      evaluate: () => {
+        throw new WardenError('WARDEN_INTERNAL', { details: { reason: 'engine aborted' } })
+      },
+    }
+    const outcome = await evaluateMessage(h.app.warden.models, broken, stored.id)
+    t.equal(outcome.errorCode, 'WARDEN_INTERNAL')
+    const message = await h.app.warden.models.messages.findById(stored.id).lean()
+    t.equal(message?.processing.state, 'failed')
+    t.equal(message?.processing.errorCode, 'WARDEN_INTERNAL')
+    t.equal(await h.app.warden.models.violations.countDocuments({}), 0)
   },
 )

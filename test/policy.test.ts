@@ -2,7 +2,11 @@ import { readFile } from 'node:fs/promises'
 import t, { type Test } from 'tap'
 import { isWardenError } from '../src/errors/warden-error.js'
 import { compilePolicy, loadPolicyFile } from '../src/policy/load-policy.js'
-import { findRegexProblem } from '../src/policy/regex-matcher.js'
+import {
+  compileRegexMatcher,
+  findRegexProblem,
+  MAX_REGEX_HITS,
+} from '../src/policy/regex-matcher.js'
 import type { PolicyEngine, PolicyInput } from '../src/policy/types.js'
 
 const ISSUE_EXAMPLE = `rules:
@@ -23,6 +27,16 @@ function compileKeywords(keywords: string[]): PolicyEngine {
   const lines = ['rules:', '  - id: words', `    keywords: [${list}]`, '    severity: low']
   const yaml = [...lines, '    actions: [nudge]'].join('\n')
   return compilePolicy(yaml, 'words.yaml')
+}
+
+function compileRegex(pattern: string): PolicyEngine {
+  const lines = ['rules:', '  - id: pattern', `    regex: ${JSON.stringify(pattern)}`]
+  const yaml = [...lines, '    severity: low', '    actions: [nudge]'].join('\n')
+  return compilePolicy(yaml, 'regex.yaml')
+}
+
+function findOffsets(engine: PolicyEngine, text: string) {
+  return engine.evaluate(createInput(text)).map((hit) => [hit.start, hit.end])
 }
 
 function findSpans(engine: PolicyEngine, text: string) {
@@ -117,7 +131,7 @@ t.test('a regex rule hits on normalised text and honours its own boundaries', as
     [
       'rules:',
       '  - id: mobile',
-      "    regex: '(?<!\\d)1[3-9]\\d{9}(?!\\d)'",
+      "    regex: '\\b1[3-9]\\d{9}\\b'",
       '    severity: medium',
       '    verdict: REVIEW',
       '    actions: [escalate]',
@@ -166,9 +180,9 @@ t.test('validation errors name the path, the line and what was expected', async 
       /rules\[0\]\.regex \(line 3\): expected a valid JavaScript regular expression/,
     ],
     [
-      'catastrophic regex',
-      regexRule('(a+)+$'),
-      /rules\[0\]\.regex \(line 3\): expected no nested quantifiers/,
+      'lookahead',
+      regexRule('(?=x)'),
+      /rules\[0\]\.regex \(line 3\): expected no lookahead .*not supported by the linear-time/,
     ],
     [
       'backreference',
@@ -215,20 +229,39 @@ t.test('validation errors name the path, the line and what was expected', async 
   }
 })
 
-t.test('the regex check refuses nested unbounded repetition but not bounded shapes', async (t) => {
-  const refused = ['(a+)+$', '(\\d+)*', '(?:a*b?)+x', '(x{2,})*', '((ab)+c){2}', '(?<w>a)\\k<w>']
+t.test('the regex check refuses only what RE2 cannot run, whatever its shape', async (t) => {
+  const refused: [string, RegExp][] = [
+    ['(?=x)', /^expected no lookahead \(\?= or \(\?!: lookahead is not supported by the linear/],
+    ['a(?!b)', /^expected no lookahead/],
+    ['(?<=a)b', /^expected no lookbehind .*\\b often does instead$/],
+    ['(?<!\\d)1', /^expected no lookbehind/],
+    ['(a)\\1', /^expected no backreferences \(\\1, \\k<name>\): they are not supported by/],
+    ['(?<w>a)\\k<w>', /^expected no backreferences/],
+    ['a{1001}', /^expected repetition counts of at most 1000: .* refuses \{1001\}$/],
+    ['\\p{Letter}', /^expected a Unicode property .* such as \\p\{L\} .*; got \\p\{Letter\}$/],
+    ['\\p{Han}', /^expected a valid JavaScript regular expression/],
+    ['[\\b]', /^expected a pattern that the linear-time engine \(RE2\) accepts; it says: invalid/],
+    ['x*', /^expected a pattern that cannot match empty text/],
+    ['\\b', /^expected a pattern that cannot match empty text, not even at a word edge/],
+    ['x*\\b', /^expected a pattern that cannot match empty text/],
+    ['(?:foo|\\B)', /^expected a pattern that cannot match empty text/],
+    ['VX\\d+', /^expected lower-case letters/],
+  ]
   const accepted = [
+    '(a+)+$',
+    '(\\d+)*x',
+    '(?:a*b?)+x',
+    '((ab)+c){2}',
     '(\\d{3}-?){2}',
     '(?:foo|bar)+',
-    '[a-z]+\\d{2,}',
     '\\p{sc=Han}{2,}',
-    '(a+)?b',
+    '[\\p{Script=Han}a]+',
+    '(?<word>ab)c',
     '[(+]+x',
   ]
 
-  for (const pattern of refused) t.ok(findRegexProblem(pattern, ''), `refuses ${pattern}`)
+  for (const [pattern, reason] of refused) t.match(findRegexProblem(pattern, ''), reason, pattern)
   for (const pattern of accepted) t.equal(findRegexProblem(pattern, ''), null, `accepts ${pattern}`)
-  t.match(findRegexProblem('x*', ''), /cannot match empty text/)
   t.equal(findRegexProblem('VX\\d+', 'i'), null, 'capitals are fine with flags: i')
 })
 
@@ -359,4 +392,98 @@ t.test('a 200 000-character message is evaluated and its hit mapped to the end',
     hits.map((hit) => [hit.ruleId, hit.start]),
     [['no-gambling', text.length - 2]],
   )
+})
+
+t.test(
+  'the catastrophic patterns a tester found load and run over 10 000 characters',
+  async (t) => {
+    // Each of these freezes a backtracking engine on its adversarial input; tap's timeout is the
+    // hang detector, so nothing here measures time.
+    const runs = `${'a'.repeat(24)} `.repeat(400)
+    const cases: [string, string, string, number[][]][] = [
+      ['(a|a)*b', 'a'.repeat(10_000), `${'a'.repeat(10_000)}b`, [[0, 10_001]]],
+      ['(\\w|\\d)+x', '1'.repeat(10_000), `${'1'.repeat(10_000)}x`, [[0, 10_001]]],
+      ['(a?){25}a{25}', runs, `${runs}${'a'.repeat(25)}`, [[10_000, 10_025]]],
+      ['(a+)+$', `${'a'.repeat(10_000)}!`, 'a'.repeat(10_000), [[0, 10_000]]],
+    ]
+
+    for (const [pattern, adversarial, matching, expected] of cases) {
+      const engine = compileRegex(pattern)
+      t.equal(engine.ruleCount, 1, `${pattern} is accepted at load`)
+      t.same(
+        findOffsets(engine, adversarial),
+        [],
+        `${pattern} finds nothing in its adversarial input`,
+      )
+      t.same(findOffsets(engine, matching), expected, `${pattern} finds the one real hit`)
+    }
+  },
+)
+
+t.test(
+  'a regex hit after Chinese text and emoji has its UTF-16 span in the original',
+  async (t) => {
+    // re2-wasm counts in code points and normalisation turns ﬁ into two letters: both are undone.
+    const engine = compileRegex('vx\\d{4}')
+    const text = '客户说🎲😀 ﬁne，加ＶＸ１２３４ then 🎲vx5678'
+    const hits = engine.evaluate(createInput(text))
+
+    t.same(
+      hits.map((hit) => [hit.start, hit.end, hit.matchedText, hit.normalised]),
+      [
+        [13, 19, 'ＶＸ１２３４', 'vx1234'],
+        [27, 33, 'vx5678', 'vx5678'],
+      ],
+    )
+    t.same(findOffsets(engine, '\ud83c vx1234 \udfb2'), [[2, 8]], 'a lone surrogate hides nothing')
+  },
+)
+
+t.test('script properties are written as in JavaScript and run on RE2', async (t) => {
+  const engine = compileRegex('[\\p{sc=Han}]{2}号')
+
+  t.same(findSpans(engine, 'ab 手机号 x号'), [[3, 6, '手机号']])
+})
+
+t.test('a long message is read in windows that lose no hit at their edges', async (t) => {
+  const filler = (length: number) => '季'.repeat(length)
+  const parts = [filler(16_380), 'b12345678', filler(20_000), 'b', '7'.repeat(6_000), '季b1']
+  const straddling = `${filler(16_380)}b1234567c${filler(100)}`
+
+  t.same(
+    findOffsets(compileRegex('b\\d+'), parts.join('')),
+    [
+      [16_380, 16_389],
+      [36_389, 42_390],
+      [42_391, 42_393],
+    ],
+    'a hit running past a window end is reported whole, even one longer than the overlap',
+  )
+  t.same(findOffsets(compileRegex('b\\d+c'), straddling), [[16_380, 16_389]], 'seen in the overlap')
+})
+
+t.test('empty matches are stepped over and matches are capped per rule and message', async (t) => {
+  // The policy check refuses patterns that match empty text; the matcher copes regardless.
+  t.same(compileRegexMatcher('x*\\b', '').findSpans('xx yy'), [{ start: 0, end: 2 }])
+  t.same(compileRegexMatcher('\\b', '').findSpans('a '.repeat(100_000)), [], 'ends without hits')
+
+  const hits = compileRegex('\\d').evaluate(createInput('1 '.repeat(20_000)))
+  t.equal(hits.length, MAX_REGEX_HITS)
+  t.equal(hits.at(-1)?.start, 2 * (MAX_REGEX_HITS - 1))
+})
+
+t.test('a pattern too large for the engine is refused and leaves the engine working', async (t) => {
+  // Each attempt really fills re2-wasm's fixed 16 MiB heap (and prints Emscripten's complaint
+  // to stderr); what matters is that the next regex still runs.
+  const tooLarge = '\\p{L}{100}'
+
+  t.match(
+    findRegexProblem(tooLarge, ''),
+    /^expected a smaller pattern: it does not fit in the memory/,
+  )
+  t.throws(() => compileRegexMatcher(tooLarge, '').findSpans('abc'), {
+    code: 'WARDEN_INTERNAL',
+    details: { reason: 'policy regex could not be run', pattern: tooLarge },
+  })
+  t.same(findOffsets(compileRegex('vx\\d+'), `${'中'.repeat(50_000)}vx12`), [[50_000, 50_004]])
 })

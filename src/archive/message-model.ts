@@ -2,7 +2,7 @@ import { type Connection, type Model, Schema, type Types } from 'mongoose'
 
 export type Channel = 'app-callback'
 export type MessageKind = 'message' | 'event' | 'unknown'
-export type ProcessingState = 'pending' | 'evaluated'
+export type ProcessingState = 'pending' | 'evaluated' | 'failed'
 
 /** One archived callback. Content fields are written once; only `processing` ever changes. */
 export interface ArchivedMessage {
@@ -27,7 +27,12 @@ export interface ArchivedMessage {
   rawXmlEncoding: 'utf8' | 'base64'
   fields: Record<string, unknown>
   /** Pipeline bookkeeping, not archive content (excluded from tamper evidence in #4). */
-  processing: { state: ProcessingState; policyVersion: string | null; evaluatedAt: Date | null }
+  processing: {
+    state: ProcessingState
+    policyVersion: string | null
+    evaluatedAt: Date | null
+    errorCode?: string | null
+  }
 }
 
 const messageSchema = new Schema<ArchivedMessage>(
@@ -52,6 +57,7 @@ const messageSchema = new Schema<ArchivedMessage>(
       state: { type: String, required: true, default: 'pending', index: true },
       policyVersion: { type: String, default: null },
       evaluatedAt: { type: Date, default: null },
+      errorCode: { type: String, default: null },
     },
   },
   { collection: 'messages', versionKey: false, minimize: false, strict: 'throw' },

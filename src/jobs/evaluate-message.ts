@@ -2,6 +2,7 @@ import type { Model, Types } from 'mongoose'
 import { insertOnce } from '../archive/insert-once.js'
 import type { ArchivedMessage } from '../archive/message-model.js'
 import type { Violation } from '../archive/violation-model.js'
+import { isWardenError } from '../errors/warden-error.js'
 import type { PolicyEngine, PolicyHit } from '../policy/types.js'
 
 const CONTEXT_CHARS = 30
@@ -14,6 +15,8 @@ export interface EvaluationModels {
 export interface EvaluationOutcome {
   skipped: boolean
   violationIds: Types.ObjectId[]
+  /** Set when the policy engine failed on this message. */
+  errorCode?: string
 }
 
 /**
@@ -30,14 +33,33 @@ export async function evaluateMessage(
   if (!message) return { skipped: true, violationIds: [] }
 
   const text = message.content ?? ''
-  const hits = text
-    ? policy.evaluate({
-        text,
-        fromUser: message.fromUser,
-        channel: message.channel,
-        msgType: message.msgType,
-      })
-    : []
+  let hits: PolicyHit[]
+  try {
+    hits = text
+      ? policy.evaluate({
+          text,
+          fromUser: message.fromUser,
+          channel: message.channel,
+          msgType: message.msgType,
+        })
+      : []
+  } catch (err) {
+    // An engine failure on this text would fail the same way on every retry: park the message
+    // as `failed` (the sweep leaves it alone) and say so, rather than loop on it forever.
+    const code = isWardenError(err) ? err.code : 'WARDEN_INTERNAL'
+    await models.messages.updateOne(
+      { _id: message._id },
+      {
+        $set: {
+          'processing.state': 'failed',
+          'processing.policyVersion': policy.version,
+          'processing.evaluatedAt': now,
+          'processing.errorCode': code,
+        },
+      },
+    )
+    return { skipped: false, violationIds: [], errorCode: code }
+  }
 
   const violationIds: Types.ObjectId[] = []
   for (const [ruleKey, ruleHits] of groupByRule(hits)) {

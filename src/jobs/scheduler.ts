@@ -83,10 +83,17 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
   agenda.define<IdData>(JOB_EVALUATE, async (job: Job<IdData>) => {
     const messageId = new Types.ObjectId(job.attrs.data.id)
     const outcome = await evaluateMessage(models, options.policy(), messageId)
-    logger.info(
-      { messageId: job.attrs.data.id, violations: outcome.violationIds.length },
-      'message evaluated',
-    )
+    if (outcome.errorCode) {
+      logger.error(
+        { messageId: job.attrs.data.id, code: outcome.errorCode },
+        'policy failed on message',
+      )
+    } else {
+      logger.info(
+        { messageId: job.attrs.data.id, violations: outcome.violationIds.length },
+        'message evaluated',
+      )
+    }
     for (const violationId of outcome.violationIds) {
       const violation = await models.violations.findById(violationId).lean()
       if (!violation) continue

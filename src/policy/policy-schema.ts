@@ -53,7 +53,8 @@ const RULE_FIELDS = [
   ...['version', 'escalate_to', 'enabled'],
 ]
 const RULE_ID = /^[a-z0-9][a-z0-9_-]{0,63}$/
-const REGEX_FLAGS_SET = new RegExp(`^(?!.*(.).*\\1)[${REGEX_FLAGS}]*$`)
+// The length is checked first so the duplicate check never runs over a long value.
+const REGEX_FLAGS_SET = new RegExp(`^(?=[${REGEX_FLAGS}]{0,${REGEX_FLAGS.length}}$)(?!.*(.).*\\1)`)
 const MAX_DESCRIPTION = 400
 
 /** Checks a policy (YAML already turned into plain values) and fills in the defaults. */

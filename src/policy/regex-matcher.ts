@@ -1,126 +1,183 @@
-import type { RuleMatcher } from './types.js'
+import type { RE2 } from 're2-wasm'
+import { WardenError } from '../errors/warden-error.js'
+import { isHeapAbort, useRe2 } from './re2-pool.js'
+import type { NormalisedSpan, RuleMatcher } from './types.js'
 
 /** Flags a policy may set; `g` and `u` are always added by the engine. */
 export const REGEX_FLAGS = 'ims'
 
-interface Quantifier {
-  repeats: boolean
-  unbounded: boolean
-  next: number
-}
+/**
+ * Each search copies its window into WebAssembly, so the matches read per rule and message are
+ * capped; empty matches (skipped, as `matchAll` users do) count too.
+ */
+export const MAX_REGEX_HITS = 100
+/** Code units of text handed to one search: a long message is read window by window. */
+const WINDOW = 16_384
+/** A match ending this close to a window's end may go on past it: the window grows instead. */
+const MARGIN = 4_096
 
-interface GroupFrame {
-  repeats: boolean
-  unbounded: boolean
-}
+const NO_EMPTY_TEXT =
+  'expected a pattern that cannot match empty text, not even at a word edge or a line end'
+// Whether an empty match is possible depends only on the characters either side (RE2 has no
+// lookaround): these put words, spaces, line ends and both ends of the text side by side.
+const EMPTY_PROBES = ['', 'aa  a', 'a\n\n \na', ' \n']
+const NO_CAPITALS = 'expected lower-case letters (text is case-folded before matching) or flags: i'
+const ENGINE = 'the linear-time engine (RE2)'
 
 /**
- * Runs a policy regex over the normalised (NFKC, lower-cased) text.
- * TODO(#3): move regex rules to a linear-time engine (re2) so an admin regex can never hang
- * the service; until then findRegexProblem refuses the usual catastrophic shapes at load time.
+ * Runs a policy regex over the normalised (NFKC, lower-cased) text with RE2, whose time is
+ * linear in the text for every pattern it accepts. Hits are the non-overlapping matches that
+ * `matchAll` would give, up to MAX_REGEX_HITS; only a match longer than MARGIN in a text longer
+ * than WINDOW may come out shorter or be missed. Spans are UTF-16 offsets, as JavaScript's.
  */
 export function compileRegexMatcher(pattern: string, flags: string): RuleMatcher {
-  const regex = new RegExp(pattern, `gu${flags}`)
   return {
-    findSpans: (text) =>
-      Array.from(text.matchAll(regex), (match) => ({
-        start: match.index,
-        end: match.index + match[0].length,
-      })).filter((span) => span.end > span.start),
+    findSpans: (normalised) => {
+      try {
+        return findAllSpans(pattern, flags, replaceLoneSurrogates(normalised))
+      } catch (cause) {
+        const details = { reason: 'policy regex could not be run', pattern }
+        throw new WardenError('WARDEN_INTERNAL', { details, cause })
+      }
+    },
   }
 }
 
-/** Why a policy regex cannot be used, or null when it can. */
+/**
+ * Why a policy regex cannot be used, or null when it can. Compiling it leaves it in the shared
+ * pool, where the rule's matcher finds it ready.
+ */
 export function findRegexProblem(pattern: string, flags: string): string | null {
-  let regex: RegExp
   try {
-    regex = new RegExp(pattern, `u${flags}`)
+    new RegExp(pattern, `u${flags}`)
   } catch (err) {
     return `expected a valid JavaScript regular expression (u flag); ${(err as Error).message}`
   }
-  if (regex.test('')) return 'expected a pattern that cannot match empty text'
-  if (!flags.includes('i') && hasUpperCaseLiteral(pattern)) {
-    return 'expected lower-case letters (text is case-folded before matching) or flags: i'
+  if (!flags.includes('i') && hasUpperCaseLiteral(pattern)) return NO_CAPITALS
+
+  let matchesEmpty: boolean
+  try {
+    matchesEmpty = useRe2(pattern, flags, canMatchEmpty)
+  } catch (err) {
+    return explainRefusal(err, flags)
   }
-  return findBacktrackingRisk(pattern)
+  return matchesEmpty ? NO_EMPTY_TEXT : null
 }
 
-/**
- * A static check, not a proof. It refuses backreferences, and a repeated group whose content
- * also repeats when either repetition is unbounded — the shape of `(a+)+$`, which backtracks
- * exponentially. Overlapping alternatives such as `(a|a)+` still pass; issue #3 removes the
- * whole class by moving to a linear-time engine.
- */
-function findBacktrackingRisk(pattern: string): string | null {
-  const groups: GroupFrame[] = [{ repeats: false, unbounded: false }]
-  let i = 0
-
-  while (i < pattern.length) {
-    const char = pattern[i]
-    const next = pattern[i + 1] ?? ''
-    if (char === '\\' && (/[1-9]/.test(next) || next === 'k')) {
-      return 'expected no backreferences (\\1, \\k<name>): they can backtrack without bound'
+function canMatchEmpty(regex: RE2): boolean {
+  return EMPTY_PROBES.some((probe) => {
+    for (let start = 0; start <= probe.length; start++) {
+      regex.lastIndex = start
+      if (regex.exec(probe)?.[0] === '') return true
     }
-    if (char === '(') {
-      groups.push({ repeats: false, unbounded: false })
-      i = skipGroupOpening(pattern, i)
+    return false
+  })
+}
+
+function findAllSpans(pattern: string, flags: string, text: string): NormalisedSpan[] {
+  const spans: NormalisedSpan[] = []
+  let matches = 0
+  let position = 0
+  let size = WINDOW
+
+  while (position < text.length && matches < MAX_REGEX_HITS) {
+    const end = alignToCodePoint(text, Math.min(text.length, position + size))
+    const isLast = end === text.length
+    const span = searchWindow(pattern, flags, text, position, end)
+    if (!span && isLast) break
+    if (!span) {
+      position = alignToCodePoint(text, end - MARGIN)
+      size = WINDOW
+      continue
+    }
+    if (!isLast && span.end > end - MARGIN) {
+      size *= 2
       continue
     }
 
-    const inner = char === ')' ? groups.pop() : undefined
-    const atomEnd = findAtomEnd(pattern, i)
-    const quantifier = readQuantifier(pattern, atomEnd)
-    const outer = groups.at(-1)
-    if (outer === undefined) return null
-    if (inner && isNestedRepetition(inner, quantifier)) {
-      return 'expected no nested quantifiers such as (a+)+: they backtrack catastrophically'
-    }
-    outer.repeats ||= quantifier.repeats || (inner?.repeats ?? false)
-    outer.unbounded ||= quantifier.unbounded || (inner?.unbounded ?? false)
-    i = quantifier.next
+    size = WINDOW
+    matches += 1
+    if (span.end > span.start) spans.push(span)
+    position = span.end > span.start ? span.end : span.start + codePointLength(text, span.start)
   }
+  return spans
+}
 
+/**
+ * The first match at or after `position` in text[position, end), read with the code point
+ * before `position` as context so that `^` and `\b` see what precedes the window.
+ */
+function searchWindow(pattern: string, flags: string, text: string, position: number, end: number) {
+  const from = position === 0 ? 0 : alignToCodePoint(text, position - 1)
+  const window = text.slice(from, end)
+  const contextPoints = from < position ? 1 : 0
+  const match = useRe2(pattern, flags, (regex) => {
+    regex.lastIndex = contextPoints
+    return regex.exec(window)
+  })
+  if (!match) return null
+
+  // re2-wasm counts `index` (and `lastIndex`) in code points, not UTF-16 units.
+  const startInWindow = advanceCodePoints(window, position - from, match.index - contextPoints)
+  const start = from + startInWindow
+  return { start, end: start + (match[0] ?? '').length }
+}
+
+function advanceCodePoints(text: string, offset: number, count: number): number {
+  let unit = offset
+  for (let point = 0; point < count; point++) unit += codePointLength(text, unit)
+  return unit
+}
+
+function codePointLength(text: string, unit: number): number {
+  return (text.codePointAt(unit) ?? 0) > 0xffff ? 2 : 1
+}
+
+/** Moves an offset that falls inside a surrogate pair back to the pair's start. */
+function alignToCodePoint(text: string, unit: number): number {
+  const isInsidePair = unit > 0 && unit < text.length && codePointLength(text, unit - 1) === 2
+  return isInsidePair ? unit - 1 : unit
+}
+
+// RE2 reads UTF-8, and a lone surrogate makes re2-wasm miss every match in the text; U+FFFD
+// has the same UTF-16 length, so offsets stay valid.
+function replaceLoneSurrogates(text: string): string {
+  return text.replace(/\p{Cs}/gu, '\ufffd')
+}
+
+function explainRefusal(err: unknown, flags: string): string {
+  if (isHeapAbort(err)) {
+    return `expected a smaller pattern: it does not fit in the memory of ${ENGINE}`
+  }
+  const message = err instanceof Error ? err.message : String(err)
+  const marker = `/gu${flags}: `
+  const detail = message.slice(message.lastIndexOf(marker) + marker.length)
+  return (
+    explainUnsupported(detail) ?? `expected a pattern that ${ENGINE} accepts; it says: ${detail}`
+  )
+}
+
+/** RE2's terse refusal of a pattern that JavaScript accepts, said in the policy's words. */
+function explainUnsupported(detail: string): string | null {
+  const quoted = detail.slice(detail.indexOf(': ') + 2)
+  if (/\(\?[=!]/.test(detail)) {
+    return `expected no lookahead (?= or (?!: lookahead is not supported by ${ENGINE}`
+  }
+  if (detail.includes('(?<')) {
+    const hint = '\\b often does instead'
+    return `expected no lookbehind (?<= or (?<!: lookbehind is not supported by ${ENGINE}; ${hint}`
+  }
+  if (/escape sequence: \\(?:[1-9]|k)/.test(detail)) {
+    return `expected no backreferences (\\1, \\k<name>): they are not supported by ${ENGINE}`
+  }
+  if (detail.startsWith('invalid repetition size')) {
+    return `expected repetition counts of at most 1000: ${ENGINE} refuses ${quoted}`
+  }
+  if (/class range: \\[pP]/.test(detail)) {
+    const examples = '\\p{L} or \\p{sc=Han}'
+    return `expected a Unicode property that ${ENGINE} knows, such as ${examples}; got ${quoted}`
+  }
   return null
-}
-
-function isNestedRepetition(inner: GroupFrame, quantifier: Quantifier): boolean {
-  return (inner.unbounded && quantifier.repeats) || (inner.repeats && quantifier.unbounded)
-}
-
-function skipGroupOpening(pattern: string, i: number): number {
-  if (pattern[i + 1] !== '?') return i + 1
-  if (pattern.startsWith('(?<=', i) || pattern.startsWith('(?<!', i)) return i + 4
-  if (pattern[i + 2] === '<') return pattern.indexOf('>', i) + 1
-  return i + 3
-}
-
-/** The index just after the atom at i: an escape, a class, or a single character. */
-function findAtomEnd(pattern: string, i: number): number {
-  if (pattern[i] === '\\') {
-    const hasBraces = /[upP]/.test(pattern[i + 1] ?? '') && pattern[i + 2] === '{'
-    return hasBraces ? pattern.indexOf('}', i) + 1 : i + 2
-  }
-  if (pattern[i] !== '[') return i + 1
-
-  let j = i + 1
-  while (j < pattern.length && pattern[j] !== ']') j += pattern[j] === '\\' ? 2 : 1
-  return j + 1
-}
-
-function readQuantifier(pattern: string, i: number): Quantifier {
-  const braces = /^\{(\d+)(,(\d*))?\}/.exec(pattern.slice(i, i + 24))
-  const char = pattern[i]
-  let quantifier: Quantifier = { repeats: false, unbounded: false, next: i }
-
-  if (char === '*' || char === '+') quantifier = { repeats: true, unbounded: true, next: i + 1 }
-  if (char === '?') quantifier = { repeats: false, unbounded: false, next: i + 1 }
-  if (braces) {
-    const max = braces[2] === undefined ? Number(braces[1]) : Number(braces[3] || Infinity)
-    quantifier = { repeats: max > 1, unbounded: max === Infinity, next: i + braces[0].length }
-  }
-
-  const isLazy = quantifier.next > i && pattern[quantifier.next] === '?'
-  return isLazy ? { ...quantifier, next: quantifier.next + 1 } : quantifier
 }
 
 function hasUpperCaseLiteral(pattern: string): boolean {
