@@ -181,6 +181,7 @@ t.test(
     const broken = {
       version: 'broken',
       ruleCount: 1,
+      listRules: () => [],
       evaluate: () => {
         throw new WardenError('WARDEN_INTERNAL', { details: { reason: 'engine aborted' } })
       },

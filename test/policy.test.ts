@@ -312,7 +312,7 @@ t.test(
     const engine = await loadPolicyFile('config/policy.yaml')
     const ruleIdsOf = (text: string) => engine.evaluate(createInput(text)).map((hit) => hit.ruleId)
 
-    t.equal(engine.ruleCount, 4)
+    t.equal(engine.ruleCount, 9)
     t.same(ruleIdsOf('今晚去澳门赌博吗'), ['no-gambling'])
     t.same(ruleIdsOf('这个不方便说，加微信详聊'), ['off-channel-contact'])
     t.same(ruleIdsOf('Ping me on WhatsApp'), ['off-channel-contact'])
@@ -333,8 +333,9 @@ t.test('the policy version follows the file content and disabled rules are skipp
   )
   const engine = compilePolicy(disabled)
 
-  t.not(engine.version, (await loadPolicyFile('config/policy.yaml')).version)
-  t.equal(engine.ruleCount, 3)
+  const original = await loadPolicyFile('config/policy.yaml')
+  t.not(engine.version, original.version)
+  t.equal(engine.ruleCount, original.ruleCount - 1)
   t.same(engine.evaluate(createInput('赌博')), [])
 })
 
@@ -486,4 +487,18 @@ t.test('a pattern too large for the engine is refused and leaves the engine work
     details: { reason: 'policy regex could not be run', pattern: tooLarge },
   })
   t.same(findOffsets(compileRegex('vx\\d+'), `${'中'.repeat(50_000)}vx12`), [[50_000, 50_004]])
+})
+
+t.test('X01n: a keyword read across what may be a word break is a REVIEW hit', async (t) => {
+  const engine = compileKeywords(['赌博'])
+  const [hit, ...rest] = engine.evaluate(createInput('我打赌 博物馆今天关门'))
+
+  t.equal(rest.length, 0)
+  t.match(hit, { verdict: 'REVIEW', start: 2, end: 5, matchedText: '赌 博' })
+  t.equal(hit?.reason, 'keyword read across what may be a word break')
+  t.same(
+    engine.evaluate(createInput('赌 博')).map((found) => [found.verdict, found.reason]),
+    [['FLAG', undefined]],
+    'the same gap with nothing either side is read through (X01)',
+  )
 })

@@ -4,8 +4,9 @@ import type { Violation } from '../archive/violation-model.js'
 import type { ActionKindName, ActionRecord } from './action-model.js'
 
 /**
- * Creates the ledger rows for what a violation asks for: at most one nudge (to the sender)
- * and one escalation (to the supervisors) per violation, however often this runs.
+ * Creates the ledger rows for what a violation asks for: at most one nudge (to the sender, and
+ * only for a FLAG) and one escalation (to the supervisors) per violation, however often this
+ * runs.
  */
 export async function planActions(
   actions: Model<ActionRecord>,
@@ -38,6 +39,9 @@ export async function planActions(
 }
 
 function recipientsFor(kind: ActionKindName, violation: Violation): string[] {
-  if (kind === 'nudge') return violation.fromUser ? [violation.fromUser] : []
+  // A REVIEW is a doubt for a human reviewer, not a finding to put to the employee.
+  if (kind === 'nudge') {
+    return violation.fromUser && violation.verdict === 'FLAG' ? [violation.fromUser] : []
+  }
   return [...new Set(violation.escalateTo)]
 }

@@ -5,6 +5,9 @@ export interface ViolationMatch {
   start: number
   end: number
   normalised: string
+  verdict: string
+  reason: string | null
+  steps: string[]
 }
 
 /** One rule hit on one archived message; all occurrences of that rule are in `matches`. */
@@ -28,10 +31,27 @@ export interface Violation {
   start: number
   end: number
   normalised: string
+  /** Why the match counts (detectors, word-break doubts); null for a plain keyword or regex. */
+  reason: string | null
+  /** Normalisation steps that changed the matched text (e.g. zero-width removed, t2s). */
+  steps: string[]
   context: string
   matches: ViolationMatch[]
   createdAt: Date
 }
+
+const matchSchema = new Schema<ViolationMatch>(
+  {
+    text: String,
+    start: Number,
+    end: Number,
+    normalised: String,
+    verdict: String,
+    reason: { type: String, default: null },
+    steps: { type: [String], default: [] },
+  },
+  { _id: false },
+)
 
 const violationSchema = new Schema<Violation>(
   {
@@ -52,11 +72,10 @@ const violationSchema = new Schema<Violation>(
     start: { type: Number, required: true },
     end: { type: Number, required: true },
     normalised: { type: String, required: true },
+    reason: { type: String, default: null },
+    steps: { type: [String], default: [] },
     context: { type: String, required: true },
-    matches: {
-      type: [{ text: String, start: Number, end: Number, normalised: String, _id: false }],
-      required: true,
-    },
+    matches: { type: [matchSchema], required: true },
     createdAt: { type: Date, required: true, index: true },
   },
   { collection: 'violations', versionKey: false, strict: 'throw' },

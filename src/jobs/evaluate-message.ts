@@ -99,7 +99,8 @@ function buildViolation(
   key: string,
   now: Date,
 ): Omit<Violation, '_id'> {
-  const first = hits[0] as PolicyHit
+  // The violation speaks for its surest hit: FLAG when any hit is FLAG, else REVIEW.
+  const first = hits.find((hit) => hit.verdict === 'FLAG') ?? (hits[0] as PolicyHit)
   const text = message.content ?? ''
   return {
     key,
@@ -119,12 +120,17 @@ function buildViolation(
     start: first.start,
     end: first.end,
     normalised: first.normalised,
+    reason: first.reason ?? null,
+    steps: first.steps ?? [],
     context: text.slice(Math.max(0, first.start - CONTEXT_CHARS), first.end + CONTEXT_CHARS),
     matches: hits.map((hit) => ({
       text: hit.matchedText,
       start: hit.start,
       end: hit.end,
       normalised: hit.normalised,
+      verdict: hit.verdict,
+      reason: hit.reason ?? null,
+      steps: hit.steps ?? [],
     })),
     createdAt: now,
   }

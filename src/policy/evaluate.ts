@@ -1,34 +1,103 @@
+import { CONTACT_WORDS } from './detectors/contact-words.js'
+import type { Detector } from './detectors/detector-hit.js'
+import { isTextDetector, TEXT_DETECTORS } from './detectors/detector-registry.js'
+import { type Finding, pairNearFindings } from './detectors/pair-near-findings.js'
 import { compileKeywordMatcher } from './keyword-matcher.js'
-import { mapSpanToOriginal, normaliseText } from './normalise-text.js'
-import type { PolicyDefinition, RuleDefinition } from './policy-schema.js'
+import {
+  listStepsForSpan,
+  mapSpanToOriginal,
+  type NormalisedText,
+  normaliseText,
+} from './normalise-text.js'
+import type { PolicyDefinition, RuleDefinition, RuleMatch } from './policy-schema.js'
 import { compileRegexMatcher } from './regex-matcher.js'
-import type { PolicyEngine, PolicyHit, PolicyInput, RuleMatcher } from './types.js'
+import type {
+  NormalisedSpan,
+  PolicyEngine,
+  PolicyHit,
+  PolicyInput,
+  RuleMatcher,
+  Verdict,
+} from './types.js'
+
+/** One message as every rule reads it: detectors take the original, matchers the normalised. */
+interface MessageText {
+  original: string
+  normalised: NormalisedText
+}
+
+type FindMatches = (text: MessageText) => Finding[]
 
 interface CompiledRule {
   rule: RuleDefinition
-  matcher: RuleMatcher
+  find: FindMatches
 }
 
 /**
- * The first-cut engine: every enabled rule's matcher runs over the normalised text and each
- * span is mapped back to the original. A later engine only has to honour PolicyEngine.
+ * Every enabled rule runs over the message and each match is reported at its span in the
+ * original text. A hit's verdict is the lower of the rule's and the match's own: a detector
+ * that doubts its match (a failed checksum) makes even a FLAG rule's hit a REVIEW.
  */
 export function createPolicyEngine(policy: PolicyDefinition, version: string): PolicyEngine {
   const rules = policy.rules
     .filter((rule) => rule.enabled)
-    .map((rule) => ({ rule, matcher: compileRuleMatcher(rule) }))
+    .map((rule) => ({ rule, find: compileFinder(rule.match) }))
 
   return Object.freeze({
     version,
     ruleCount: rules.length,
     evaluate: (input: PolicyInput) => evaluateRules(rules, input),
+    listRules: () =>
+      rules.map(({ rule }) => ({
+        id: rule.id,
+        version: rule.version,
+        description: rule.description,
+        examples: { hit: [...rule.examples.hit], miss: [...rule.examples.miss] },
+      })),
   })
 }
 
-function compileRuleMatcher(rule: RuleDefinition): RuleMatcher {
-  return rule.match.kind === 'keywords'
-    ? compileKeywordMatcher(rule.match.keywords)
-    : compileRegexMatcher(rule.match.pattern, rule.match.flags)
+function compileFinder(match: RuleMatch): FindMatches {
+  switch (match.kind) {
+    case 'keywords':
+      return findWith(compileKeywordMatcher(match.keywords))
+    case 'regex':
+      return findWith(compileRegexMatcher(match.pattern, match.flags))
+    case 'detector':
+      return isTextDetector(match.detector)
+        ? detectWith(TEXT_DETECTORS[match.detector])
+        : findWith(compileKeywordMatcher(CONTACT_WORDS))
+    case 'proximity': {
+      const [findFirst, findSecond] = match.of.map(compileFinder) as [FindMatches, FindMatches]
+      return (text) =>
+        pairNearFindings(text.original, findFirst(text), findSecond(text), match.within)
+    }
+  }
+}
+
+/** What the keyword matcher adds to a span when a skipped gap may be a real word break. */
+type MaybeBrokenSpan = NormalisedSpan & { maybeWordBreak?: boolean }
+
+function findWith(matcher: RuleMatcher): FindMatches {
+  return ({ normalised }) =>
+    matcher.findSpans(normalised.text).map((span: MaybeBrokenSpan) => {
+      const finding: Finding = {
+        ...mapSpanToOriginal(normalised, span),
+        normalised: normalised.text.slice(span.start, span.end),
+        verdict: span.maybeWordBreak ? 'REVIEW' : 'FLAG',
+      }
+      const steps = listStepsForSpan(normalised, span)
+      if (steps.length > 0) finding.steps = steps
+      if (span.maybeWordBreak) finding.reason = 'keyword read across what may be a word break'
+      return finding
+    })
+}
+
+function detectWith(detect: Detector): FindMatches {
+  return ({ original }) =>
+    detect(original).map(({ start, end, verdict, reason, value }) => {
+      return { start, end, verdict, reason, normalised: value }
+    })
 }
 
 function evaluateRules(rules: CompiledRule[], input: PolicyInput): PolicyHit[] {
@@ -36,42 +105,43 @@ function evaluateRules(rules: CompiledRule[], input: PolicyInput): PolicyHit[] {
   const original = typeof input.text === 'string' ? input.text : ''
   if (original === '') return []
 
-  const normalised = normaliseText(original)
+  const text = { original, normalised: normaliseText(original) }
   const hits: PolicyHit[] = []
-  for (const { rule, matcher } of rules) {
-    const seen = new Set<string>()
-    for (const span of matcher.findSpans(normalised.text)) {
-      const { start, end } = mapSpanToOriginal(normalised, span)
-      const key = `${start}:${end}`
-      if (seen.has(key)) continue
+  for (const { rule, find } of rules) {
+    // One hit per span and rule; where two readings of a span disagree, the sure one counts.
+    const bySpan = new Map<string, PolicyHit>()
+    for (const finding of find(text)) {
+      const key = `${finding.start}:${finding.end}`
+      const seen = bySpan.get(key)
+      if (seen && (seen.verdict === 'FLAG' || finding.verdict === 'REVIEW')) continue
 
-      seen.add(key)
-      const matched = normalised.text.slice(span.start, span.end)
-      hits.push(createHit(rule, original.slice(start, end), start, end, matched))
+      bySpan.set(key, createHit(rule, original, finding))
     }
+    hits.push(...bySpan.values())
   }
 
   return hits.sort((a, b) => a.start - b.start || a.end - b.end)
 }
 
-function createHit(
-  rule: RuleDefinition,
-  matchedText: string,
-  start: number,
-  end: number,
-  normalised: string,
-): PolicyHit {
-  return {
+function createHit(rule: RuleDefinition, original: string, finding: Finding): PolicyHit {
+  const hit: PolicyHit = {
     ruleId: rule.id,
     ruleVersion: rule.version,
     description: rule.description,
     severity: rule.severity,
-    verdict: rule.verdict,
+    verdict: lowerVerdict(rule.verdict, finding.verdict),
     actions: [...rule.actions],
     escalateTo: [...rule.escalateTo],
-    matchedText,
-    start,
-    end,
-    normalised,
+    matchedText: original.slice(finding.start, finding.end),
+    start: finding.start,
+    end: finding.end,
+    normalised: finding.normalised,
   }
+  if (finding.reason !== undefined) hit.reason = finding.reason
+  if (finding.steps !== undefined) hit.steps = finding.steps
+  return hit
+}
+
+function lowerVerdict(a: Verdict, b: Verdict): Verdict {
+  return a === 'REVIEW' || b === 'REVIEW' ? 'REVIEW' : 'FLAG'
 }

@@ -1,15 +1,34 @@
+import { WardenError } from '../errors/warden-error.js'
+import {
+  classifyCodePoint,
+  readCodePoint,
+  readCodePointBefore,
+  SKIP,
+} from './automaton/char-class.js'
+import { buildDictionary } from './automaton/keyword-dictionary.js'
+import { KeywordScanner, type ScanSettings } from './automaton/keyword-scanner.js'
+import type { KeywordMatchOptions, KeywordSpan } from './automaton/keyword-types.js'
+import { TextRuns } from './automaton/text-runs.js'
 import { normaliseText } from './normalise-text.js'
-import type { NormalisedSpan, RuleMatcher } from './types.js'
+import type { RuleMatcher } from './types.js'
 
-const WORD_CHAR = /[\p{L}\p{N}\p{M}_]/u
-// Scripts written without spaces between words: a keyword there may sit inside a longer run.
-const UNSPACED_SCRIPT = /[\p{sc=Han}\p{sc=Hiragana}\p{sc=Katakana}\p{sc=Hangul}\p{sc=Thai}]/u
+export type {
+  KeywordBoundaries,
+  KeywordMatchOptions,
+  KeywordSpan,
+} from './automaton/keyword-types.js'
 
-interface PreparedKeyword {
-  text: string
-  boundedStart: boolean
-  boundedEnd: boolean
+/** A keyword rule's matcher; its spans say whether separators or repeats were skipped. */
+export interface KeywordMatcher extends RuleMatcher {
+  findSpans(normalised: string): KeywordSpan[]
 }
+
+/** `赌@#￥%博` skips four code points; five or more stops reading as one word. */
+export const DEFAULT_MAX_GAP = 4
+const BOUNDARIES = new Set(['auto', 'none', 'word'])
+const MAX_GAP_LIMIT = 64
+// Matching is synchronous and never re-entered, so every matcher can share one set of buffers.
+const sharedRuns = new TextRuns()
 
 /** A keyword as it is matched: normalised like the text, surrounding blanks dropped. */
 export function prepareKeyword(raw: string): string {
@@ -17,49 +36,60 @@ export function prepareKeyword(raw: string): string {
 }
 
 /**
- * Finds every occurrence of every keyword, overlapping ones included. Keywords that begin or
- * end with a Latin-like letter or a digit only match at a word boundary on that side, so `69`
- * does not hit `695`; CJK keywords match anywhere.
+ * Finds every occurrence of every keyword in normalised text, overlapping and nested ones
+ * included, in one pass of an Aho–Corasick automaton whatever the number of keywords.
+ * Separators, punctuation and emoji between keyword characters are skipped up to `maxGap`
+ * code points, as are surplus repeats of a CJK character (`内内幕幕消息` reads 内幕消息);
+ * such hits are marked `gapped`, and `maybeWordBreak` when the gap may be an ordinary break
+ * between two words — an engine should then ask for review rather than flag. A keyword that
+ * begins or ends with a separator or emoji (`c++`, `💰`) is matched only as written.
  */
-export function compileKeywordMatcher(keywords: readonly string[]): RuleMatcher {
-  const unique = new Set(keywords.map(prepareKeyword).filter((keyword) => keyword !== ''))
-  const prepared = [...unique].map(describeKeyword)
-  return { findSpans: (text) => prepared.flatMap((keyword) => findKeyword(text, keyword)) }
-}
+export function compileKeywordMatcher(
+  keywords: readonly string[],
+  options: KeywordMatchOptions = {},
+): KeywordMatcher {
+  const settings = readSettings(options)
+  const prepared = [...new Set(keywords.map(prepareKeyword))].filter((keyword) => keyword !== '')
+  const literal = prepared.filter(hasSeparatorEdge)
+  const gappable = prepared.filter((keyword) => !hasSeparatorEdge(keyword))
 
-function describeKeyword(text: string): PreparedKeyword {
-  const chars = Array.from(text)
+  const scanners: KeywordScanner[] = []
+  if (gappable.length > 0) {
+    const mode = { skipSeparators: true, collapseRepeats: true }
+    scanners.push(new KeywordScanner(buildDictionary(gappable, true, true), mode, settings))
+  }
+  if (literal.length > 0) {
+    const mode = { skipSeparators: false, collapseRepeats: false }
+    scanners.push(new KeywordScanner(buildDictionary(literal, false, false), mode, settings))
+  }
+
   return {
-    text,
-    boundedStart: isSpacedWordChar(chars[0]),
-    boundedEnd: isSpacedWordChar(chars.at(-1)),
+    findSpans(normalised: string): KeywordSpan[] {
+      const spans: KeywordSpan[] = []
+      for (const scanner of scanners) scanner.collect(normalised, sharedRuns, spans)
+      return spans
+    },
   }
 }
 
-function findKeyword(text: string, keyword: PreparedKeyword): NormalisedSpan[] {
-  const spans: NormalisedSpan[] = []
-
-  for (let at = text.indexOf(keyword.text); at >= 0; at = text.indexOf(keyword.text, at + 1)) {
-    const end = at + keyword.text.length
-    if (keyword.boundedStart && isSpacedWordChar(readCharBefore(text, at))) continue
-    if (keyword.boundedEnd && isSpacedWordChar(readCharAt(text, end))) continue
-    spans.push({ start: at, end })
+function readSettings(options: KeywordMatchOptions): ScanSettings {
+  const boundaries = options.boundaries ?? 'auto'
+  const maxGap = options.maxGap ?? DEFAULT_MAX_GAP
+  if (!BOUNDARIES.has(boundaries)) {
+    throw new WardenError('WARDEN_POLICY_INVALID', {
+      message: `keyword boundaries must be auto, none or word; got ${String(boundaries)}`,
+    })
   }
-
-  return spans
+  if (!Number.isInteger(maxGap) || maxGap < 0 || maxGap > MAX_GAP_LIMIT) {
+    throw new WardenError('WARDEN_POLICY_INVALID', {
+      message: `keyword max gap must be an integer from 0 to ${MAX_GAP_LIMIT}; got ${maxGap}`,
+    })
+  }
+  return { boundaries, maxGap }
 }
 
-function isSpacedWordChar(char: string | undefined): boolean {
-  return char !== undefined && WORD_CHAR.test(char) && !UNSPACED_SCRIPT.test(char)
-}
-
-function readCharAt(text: string, index: number): string | undefined {
-  const code = text.codePointAt(index)
-  return code === undefined ? undefined : String.fromCodePoint(code)
-}
-
-function readCharBefore(text: string, index: number): string | undefined {
-  const pair = index >= 2 ? text.codePointAt(index - 2) : undefined
-  if (pair !== undefined && pair > 0xffff) return String.fromCodePoint(pair)
-  return index >= 1 ? readCharAt(text, index - 1) : undefined
+function hasSeparatorEdge(keyword: string): boolean {
+  const first = readCodePoint(keyword, 0)
+  const last = readCodePointBefore(keyword, keyword.length)
+  return ((classifyCodePoint(first) | classifyCodePoint(last)) & SKIP) !== 0
 }

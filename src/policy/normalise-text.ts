@@ -1,44 +1,69 @@
+import { readFlags } from './normalise/char-flags.js'
+import { foldLookAlikes } from './normalise/confusables.js'
+import { foldDigits } from './normalise/digits.js'
+import {
+  listSteps,
+  type Pieces,
+  type StepContext,
+  type StepName,
+  splitIntoPieces,
+  stepBit,
+} from './normalise/pieces.js'
+import { simplifyChinese } from './normalise/simplify-chinese.js'
+import {
+  applyNfkc,
+  foldCase,
+  removeIgnorables,
+  stripLatinMarks,
+} from './normalise/unicode-steps.js'
 import type { NormalisedSpan } from './types.js'
+
+export type { StepName } from './normalise/pieces.js'
 
 /** Text as the matchers see it, with the way back to the original. */
 export interface NormalisedText {
-  /** NFKC, then lower-cased. */
+  /** The original after every step of `normaliseText`. */
   text: string
   /** For each UTF-16 unit of `text`, the original span it came from: [starts[i], ends[i]). */
   starts: number[]
   ends: number[]
+  /** The steps that changed anything, in pipeline order. */
+  steps: StepName[]
+  /** For each UTF-16 unit of `text`, a bit per step that changed it (see `listStepsForSpan`). */
+  changes: number[]
 }
 
-// NFKC only composes a character with the combining marks that follow it (and Hangul jamo
-// with each other), so normalising such clusters one at a time gives, in practice, the text
-// NFKC gives for the whole, while every output unit still knows which original cluster it came
-// from. Intl.Segmenter would find the clusters too but is quadratic on long text in Node 20.
-const CLUSTER =
-  /[\u1100-\u115f]+[\u1160-\u11a7]*[\u11a8-\u11ff]*|[\uac00-\ud7a3][\u11a8-\u11ff]?|[\s\S]\p{M}*/gu
+const ASCII = /^[\u0000-\u007f]*$/
+const FOLD_CASE = stepBit('fold-case')
+
+/** The steps, in the order issue #3 sets; each rewrites pieces and never splits them. */
+const PIPELINE: ReadonlyArray<(pieces: Pieces, context: StepContext) => boolean> = [
+  applyNfkc,
+  removeIgnorables,
+  foldCase,
+  stripLatinMarks,
+  foldLookAlikes,
+  simplifyChinese,
+  foldDigits,
+]
 
 /**
- * The one normalisation, applied alike to message text and to the policy's keywords:
- * full-width letters become ASCII, ligatures split ('ﬁ' → 'fi'), case is folded.
+ * The one normalisation, applied alike to message text and to the policy's keywords, in this
+ * order: NFKC ('ＶＸ' → 'VX'); invisible characters removed; case folded ('ß' → 'ss',
+ * 'İ' → 'i'); combining marks on Latin letters removed ('ca\u0301sino' → 'casino');
+ * look-alike letters inside Latin words folded ('саsino' → 'casino'); traditional and
+ * variant Chinese simplified ('轉帳' → '转账'); digit forms folded to ASCII inside numbers
+ * ('幺三八零零' → '13800', while '一起' stays). Linear in the length of the text; never throws.
  */
 export function normaliseText(original: string): NormalisedText {
-  const parts: string[] = []
-  const starts: number[] = []
-  const ends: number[] = []
+  if (ASCII.test(original)) return foldAscii(original)
 
-  for (const match of original.matchAll(CLUSTER)) {
-    const segment = match[0]
-    const index = match.index
-    // Lower-casing per cluster keeps Greek sigma from depending on its neighbours.
-    const folded = segment.normalize('NFKC').toLowerCase()
-    const end = index + segment.length
-    for (let i = 0; i < folded.length; i++) {
-      starts.push(index)
-      ends.push(end)
-    }
-    parts.push(folded)
-  }
-
-  return { text: parts.join(''), starts, ends }
+  const pieces = splitIntoPieces(original)
+  const nfkc = original.normalize('NFKC')
+  const flags = readFlags(original) | (nfkc === original ? 0 : readFlags(nfkc))
+  const context = { original, nfkc, flags }
+  for (const step of PIPELINE) step(pieces, context)
+  return assemble(pieces)
 }
 
 /** The original span that a non-empty span of the normalised text came from. */
@@ -46,4 +71,51 @@ export function mapSpanToOriginal(normalised: NormalisedText, span: NormalisedSp
   const start = normalised.starts[span.start] ?? 0
   const end = normalised.ends[span.end - 1] ?? start
   return { start, end }
+}
+
+/** The steps that changed some unit of a span of the normalised text: why a hit matched. */
+export function listStepsForSpan(normalised: NormalisedText, span: NormalisedSpan): StepName[] {
+  let mask = 0
+  for (let i = span.start; i < span.end; i++) mask |= normalised.changes[i] ?? 0
+  return listSteps(mask)
+}
+
+// Pure ASCII (most English chat) can only change case: skip the pieces altogether.
+function foldAscii(original: string): NormalisedText {
+  const text = original.toLowerCase()
+  const starts = new Array<number>(text.length)
+  const ends = new Array<number>(text.length)
+  const changes = new Array<number>(text.length)
+  for (let i = 0; i < text.length; i++) {
+    starts[i] = i
+    ends[i] = i + 1
+    changes[i] = text[i] === original[i] ? 0 : FOLD_CASE
+  }
+  return { text, starts, ends, steps: listSteps(text === original ? 0 : FOLD_CASE), changes }
+}
+
+// A removed piece (an invisible character) hands its steps to the next unit, so a hit that
+// spans '赌\u200B博' still says that removing an invisible character mattered.
+function assemble(pieces: Pieces): NormalisedText {
+  const text = pieces.parts.join('')
+  const starts = new Array<number>(text.length)
+  const ends = new Array<number>(text.length)
+  const changes = new Array<number>(text.length)
+  let mask = 0
+  let pending = 0
+  let at = 0
+
+  for (let i = 0; i < pieces.parts.length; i++) {
+    const length = pieces.parts[i]?.length ?? 0
+    const change = (pieces.changes[i] ?? 0) | pending
+    mask |= change
+    pending = length === 0 ? change : 0
+    for (const end = at + length; at < end; at++) {
+      starts[at] = pieces.starts[i] ?? 0
+      ends[at] = pieces.ends[i] ?? 0
+      changes[at] = change
+    }
+  }
+
+  return { text, starts, ends, steps: listSteps(mask), changes }
 }

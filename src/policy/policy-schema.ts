@@ -1,3 +1,4 @@
+import { DETECTOR_NAMES, type DetectorName } from './detectors/detector-registry.js'
 import { prepareKeyword } from './keyword-matcher.js'
 import { findRegexProblem, REGEX_FLAGS } from './regex-matcher.js'
 import {
@@ -9,9 +10,21 @@ import {
   type Verdict,
 } from './types.js'
 
-export type RuleMatch =
+/** What a single matcher finds: at the top of a rule, or as one side of a proximity. */
+export type MatcherDefinition =
   | { kind: 'keywords'; keywords: string[] }
   | { kind: 'regex'; pattern: string; flags: string }
+  | { kind: 'detector'; detector: DetectorName }
+
+export type RuleMatch =
+  | MatcherDefinition
+  | { kind: 'proximity'; of: [MatcherDefinition, MatcherDefinition]; within: number }
+
+/** Texts the rule must hit and must not hit, checked by `warden policy test`. */
+export interface RuleExamples {
+  hit: string[]
+  miss: string[]
+}
 
 /** A rule after validation, with every default filled in. */
 export interface RuleDefinition {
@@ -25,6 +38,7 @@ export interface RuleDefinition {
   escalateTo: string[]
   enabled: boolean
   match: RuleMatch
+  examples: RuleExamples
 }
 
 export interface PolicyDefinition {
@@ -48,10 +62,16 @@ type Fields = Record<string, unknown>
 
 const ROOT_FIELDS = ['rules', 'escalation']
 const ESCALATION_FIELDS = ['default']
+const MATCHER_KINDS = ['keywords', 'regex', 'detector', 'proximity'] as const
 const RULE_FIELDS = [
-  ...['id', 'description', 'keywords', 'regex', 'flags', 'severity', 'actions', 'verdict'],
-  ...['version', 'escalate_to', 'enabled'],
+  ...['id', 'description', ...MATCHER_KINDS, 'flags', 'severity', 'actions', 'verdict'],
+  ...['version', 'escalate_to', 'enabled', 'examples'],
 ]
+const INLINE_FIELDS = ['keywords', 'regex', 'flags', 'detector']
+const PROXIMITY_FIELDS = ['of', 'within']
+const EXAMPLE_FIELDS = ['hit', 'miss']
+/** Characters between the two sides of a proximity; more would pair unrelated words. */
+const MAX_WITHIN = 200
 const RULE_ID = /^[a-z0-9][a-z0-9_-]{0,63}$/
 // The length is checked first so the duplicate check never runs over a long value.
 const REGEX_FLAGS_SET = new RegExp(`^(?=[${REGEX_FLAGS}]{0,${REGEX_FLAGS.length}}$)(?!.*(.).*\\1)`)
@@ -100,7 +120,8 @@ function readRule(
   const version = check.readVersion(withDefault(fields.version, 1), at('version'))
   const enabled = check.readBoolean(withDefault(fields.enabled, true), at('enabled'))
   const escalateTo = check.readEmails(fields.escalate_to, at('escalate_to')) ?? fallback
-  const match = readMatch(check, fields, path)
+  const match = readMatch(check, fields, path, MATCHER_KINDS)
+  const examples = readExamples(check, fields.examples, at('examples'))
 
   if (description !== undefined && description.length > MAX_DESCRIPTION) {
     check.report(at('description'), `expected at most ${MAX_DESCRIPTION} characters`)
@@ -112,32 +133,100 @@ function readRule(
     )
   }
   const complete = id && description && severity && actions && verdict && version && match
-  if (!complete || enabled === undefined) return undefined
-  return { id, version, description, severity, verdict, actions, escalateTo, enabled, match }
+  if (!complete || enabled === undefined || !examples) return undefined
+  return {
+    id,
+    version,
+    description,
+    severity,
+    verdict,
+    actions,
+    escalateTo,
+    enabled,
+    match,
+    examples,
+  }
 }
 
-function readMatch(check: PolicyChecker, fields: Fields, path: PolicyPath) {
-  const hasKeywords = fields.keywords !== undefined
-  const hasRegex = fields.regex !== undefined
-  if (hasKeywords === hasRegex) {
-    const got = hasKeywords ? 'both' : 'neither'
-    check.report(path, `expected exactly one of keywords or regex; got ${got}`)
-    return undefined
+/** Exactly one of `kinds` among the fields: the rule's matcher, or a side of a proximity. */
+function readMatch(
+  check: PolicyChecker,
+  fields: Fields,
+  path: PolicyPath,
+  kinds: readonly (typeof MATCHER_KINDS)[number][],
+): RuleMatch | undefined {
+  const present = kinds.filter((kind) => fields[kind] !== undefined)
+  if (present.length !== 1) {
+    const got = ['none', 'both', 'all three', 'all four'][Math.max(0, present.length - 1)]
+    const listed = present.length > 1 ? present : kinds
+    const choices = `${listed.slice(0, -1).join(', ')} or ${listed.at(-1)}`
+    return check.report(path, `expected exactly one of ${choices}; got ${got}`)
   }
-  if (fields.flags !== undefined && !hasRegex) {
-    check.report([...path, 'flags'], 'expected flags only together with regex')
-    return undefined
+  if (fields.flags !== undefined && present[0] !== 'regex') {
+    return check.report([...path, 'flags'], 'expected flags only together with regex')
   }
-  return hasKeywords
-    ? readKeywords(check, fields.keywords, [...path, 'keywords'])
-    : readRegex(check, fields, path)
+  const at = [...path, present[0] as string]
+  switch (present[0]) {
+    case 'keywords':
+      return readKeywords(check, fields.keywords, at)
+    case 'regex':
+      return readRegex(check, fields, path)
+    case 'detector': {
+      const detector = check.readChoice(fields.detector, at, DETECTOR_NAMES)
+      return detector && { kind: 'detector', detector }
+    }
+    default:
+      return readProximity(check, fields.proximity, at)
+  }
+}
+
+function readProximity(
+  check: PolicyChecker,
+  value: unknown,
+  path: PolicyPath,
+): RuleMatch | undefined {
+  const fields = check.readFields(value, path, PROXIMITY_FIELDS, 'a map with of and within')
+  if (!fields) return undefined
+
+  const within = check.readCount(fields.within, [...path, 'within'], MAX_WITHIN)
+  const sides = check.readList(fields.of, [...path, 'of'], 'a list of two matchers')
+  if (sides && sides.length !== 2) {
+    return check.report([...path, 'of'], `expected a list of two matchers; got ${sides.length}`)
+  }
+  const of = sides?.map((side, index) => {
+    const sidePath = [...path, 'of', index]
+    const expected = 'a map with one of keywords, regex or detector'
+    const sideFields = check.readFields(side, sidePath, INLINE_FIELDS, expected)
+    return sideFields && readMatch(check, sideFields, sidePath, ['keywords', 'regex', 'detector'])
+  }) as (MatcherDefinition | undefined)[] | undefined
+  const [first, second] = of ?? []
+  if (within === undefined || !first || !second) return undefined
+  return { kind: 'proximity', of: [first, second], within }
+}
+
+function readExamples(check: PolicyChecker, value: unknown, path: PolicyPath) {
+  if (value === undefined) return { hit: [], miss: [] }
+  const fields = check.readFields(value, path, EXAMPLE_FIELDS, 'a map with hit and/or miss')
+  if (!fields) return undefined
+
+  const readTexts = (field: string) => {
+    if (fields[field] === undefined) return []
+    const items = check.readList(fields[field], [...path, field], 'a list of example texts')
+    const texts = items?.map((item, index) =>
+      check.readText(item, [...path, field, index], 'an example text'),
+    )
+    return texts?.every((text) => text !== undefined) ? texts : undefined
+  }
+  const hit = readTexts('hit')
+  const miss = readTexts('miss')
+  return hit && miss ? { hit, miss } : undefined
 }
 
 function readKeywords(
   check: PolicyChecker,
   value: unknown,
   path: PolicyPath,
-): RuleMatch | undefined {
+): MatcherDefinition | undefined {
   const items = check.readList(value, path, 'a list of at least one keyword') ?? []
   const keywords = items.map((item, index) => {
     const keyword = check.readText(item, [...path, index], 'a keyword')
@@ -149,7 +238,11 @@ function readKeywords(
   return isComplete ? { kind: 'keywords', keywords: keywords as string[] } : undefined
 }
 
-function readRegex(check: PolicyChecker, fields: Fields, path: PolicyPath): RuleMatch | undefined {
+function readRegex(
+  check: PolicyChecker,
+  fields: Fields,
+  path: PolicyPath,
+): MatcherDefinition | undefined {
   const pattern = check.readText(fields.regex, [...path, 'regex'], 'a regex')
   const flagsExpected = `distinct flags from "${REGEX_FLAGS}"`
   const flags = check.readText(
@@ -228,6 +321,13 @@ class PolicyChecker {
   readVersion(value: unknown, path: PolicyPath): number | undefined {
     if (Number.isSafeInteger(value) && (value as number) >= 1) return value as number
     return this.reportExpected(path, 'a whole number of at least 1', value)
+  }
+
+  readCount(value: unknown, path: PolicyPath, max: number): number | undefined {
+    if (Number.isSafeInteger(value) && (value as number) >= 0 && (value as number) <= max) {
+      return value as number
+    }
+    return this.reportExpected(path, `a whole number of characters from 0 to ${max}`, value)
   }
 
   readBoolean(value: unknown, path: PolicyPath): boolean | undefined {

@@ -26,8 +26,20 @@ export interface PolicyHit {
   /** JS string offsets into the original `input.text`. */
   start: number
   end: number
-  /** The normalised form that matched. */
+  /** The normalised form that matched: for a detector, the value it read (digits, address). */
   normalised: string
+  /** Why a detector or proximity reported it, e.g. "resident ID number whose checksum fails". */
+  reason?: string
+  /** The normalisation steps that changed the matched text, e.g. ['ignorable', 't2s']. */
+  steps?: string[]
+}
+
+/** A rule as `warden policy test` needs it. */
+export interface RuleSummary {
+  id: string
+  version: number
+  description: string
+  examples: { hit: string[]; miss: string[] }
 }
 
 export interface PolicyEngine {
@@ -37,6 +49,8 @@ export interface PolicyEngine {
   readonly ruleCount: number
   /** Pure and synchronous; never throws on any text. */
   evaluate(input: PolicyInput): PolicyHit[]
+  /** The enabled rules, in policy order, with their examples (empty lists when none). */
+  listRules(): RuleSummary[]
 }
 
 /** A span of the normalised text, as half-open UTF-16 offsets. */

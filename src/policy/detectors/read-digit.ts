@@ -1,0 +1,83 @@
+/**
+ * How a digit is written. Two digits of different forms side by side start a new group, as a
+ * separator does: `13800138000一下` keeps its number, while `1三8零…` still reads as one.
+ */
+export type DigitForm = 'plain' | 'han' | 'enclosed' | 'script'
+
+export interface DigitReading {
+  digit: number
+  form: DigitForm
+}
+
+// Chinese numerals, financial numerals (simplified and traditional) and 幺, the "one" read out
+// in phone numbers.
+const HAN_DIGITS = new Map<number, number>(
+  [
+    ['〇零', 0],
+    ['一壹幺', 1],
+    ['二贰貳', 2],
+    ['三叁參', 3],
+    ['四肆', 4],
+    ['五伍', 5],
+    ['六陆陸', 6],
+    ['七柒', 7],
+    ['八捌', 8],
+    ['九玖', 9],
+  ].flatMap(([chars, digit]) =>
+    Array.from(chars as string, (char) => [char.codePointAt(0) as number, digit as number]),
+  ),
+)
+
+/** First code point of each run of ten digits 0–9. */
+const PLAIN_ZEROS = [0x30, 0xff10, 0x1d7ce, 0x1d7d8, 0x1d7e2, 0x1d7ec, 0x1d7f6]
+/** First code point of each run of nine digits 1–9 (circled, parenthesised, with full stop). */
+const ENCLOSED_ONES = [0x2460, 0x2474, 0x2488, 0x2776, 0x2780, 0x278a, 0x24f5]
+const ENCLOSED_ZEROS = new Set([0x24ea, 0x24ff, 0x1f10b, 0x1f10c])
+const SUPERSCRIPTS = new Map([
+  [0x2070, 0],
+  [0xb9, 1],
+  [0xb2, 2],
+  [0xb3, 3],
+])
+
+const PLAIN: DigitReading[] = Array.from({ length: 10 }, (_, digit) => ({ digit, form: 'plain' }))
+
+/** The digit a code point stands for in a written number, or null. */
+export function readDigit(codePoint: number): number | null {
+  return readDigitForm(codePoint)?.digit ?? null
+}
+
+/** The digit and how it is written, for telling groups apart. */
+export function readDigitForm(codePoint: number): DigitReading | null {
+  // Most of any text is ASCII letters, spaces and punctuation: answer those at once.
+  if (codePoint < 0x80) {
+    return codePoint >= 0x30 && codePoint <= 0x39 ? (PLAIN[codePoint - 0x30] ?? null) : null
+  }
+  const plain = findInRuns(codePoint, PLAIN_ZEROS, 10, 0)
+  if (plain !== null) return { digit: plain, form: 'plain' }
+
+  const han = HAN_DIGITS.get(codePoint)
+  if (han !== undefined) return { digit: han, form: 'han' }
+
+  const enclosed = findInRuns(codePoint, ENCLOSED_ONES, 9, 1)
+  if (enclosed !== null) return { digit: enclosed, form: 'enclosed' }
+  if (ENCLOSED_ZEROS.has(codePoint)) return { digit: 0, form: 'enclosed' }
+
+  const script = readScriptDigit(codePoint)
+  return script === null ? null : { digit: script, form: 'script' }
+}
+
+function findInRuns(codePoint: number, firsts: number[], size: number, offset: number) {
+  for (const first of firsts) {
+    if (codePoint >= first && codePoint < first + size) return codePoint - first + offset
+  }
+  return null
+}
+
+function readScriptDigit(codePoint: number): number | null {
+  const superscript = SUPERSCRIPTS.get(codePoint)
+  if (superscript !== undefined) return superscript
+  if (codePoint >= 0x2074 && codePoint <= 0x2079) return codePoint - 0x2070
+  if (codePoint >= 0x2080 && codePoint <= 0x2089) return codePoint - 0x2080
+  return null
+}

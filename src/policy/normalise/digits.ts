@@ -1,0 +1,138 @@
+import { FLAGS, markCharacters } from './char-flags.js'
+import { type Pieces, rewritePiece, type StepContext } from './pieces.js'
+
+/**
+ * Characters read as one digit in Chinese text: ordinary and financial numerals, '幺' (one, in
+ * phone numbers) and '○' (zero, typed in place of '〇'). Traditional financial forms arrive
+ * here already simplified ('貳參陸' → '贰参陆'), hence '参'. '十', '百' and '两' are not digits
+ * but words for numbers, and are left alone.
+ */
+const CHINESE_DIGITS: Readonly<Record<string, string>> = {
+  〇: '0',
+  '○': '0',
+  零: '0',
+  一: '1',
+  壹: '1',
+  幺: '1',
+  二: '2',
+  贰: '2',
+  三: '3',
+  叁: '3',
+  参: '3',
+  四: '4',
+  肆: '4',
+  五: '5',
+  伍: '5',
+  六: '6',
+  陆: '6',
+  七: '7',
+  柒: '7',
+  八: '8',
+  捌: '8',
+  九: '9',
+  玖: '9',
+}
+
+/**
+ * How many digit-like characters a run needs before its Chinese numerals become digits. Two
+ * would turn everyday words ('一一', '七八个人', '三五成群') into numbers; no number worth
+ * hiding (a phone, ID, card or QQ number) is shorter than three digits.
+ */
+const MIN_RUN_DIGITS = 3
+/** Separator characters allowed between two digits of one run, as in '幺三八 零零幺三'. */
+const MAX_GAP = 3
+const SEPARATORS = new Set([' ', '-', '‐', '‑', '‒', '–', '—', '―', '−', '.', '·', '・', '_', '/'])
+
+const ASCII_DIGITS = /^[0-9]+$/
+/** What NFKC leaves of parenthesised and full-stop digits: '⑴' → '(1)', '⒈' → '1.', '㈠' → '(一)'. */
+const WRAPPED_DIGITS = /^\(([0-9]+|[一二三四五六七八九十])\)$|^([0-9]+)[.,]$/u
+
+interface DigitPiece {
+  digits: string
+  /** Folded only inside a long enough run (a Chinese numeral) or always (a digit symbol). */
+  needsRun: boolean
+}
+
+/** Every one-character piece that reads as digits, with what it folds to. */
+const DIGIT_CHARS = collectDigitChars()
+
+// ASCII digits alone never change, so they do not wake this step; the traditional numerals do.
+markCharacters([...Object.keys(CHINESE_DIGITS), '貳', '參', '陸'], FLAGS.digit)
+markCharacters(/[\u2474-\u249b\u24eb-\u24ff\u2776-\u2793\u3220-\u3229\u3280-\u3289]/u, FLAGS.digit)
+
+/**
+ * Folds digit forms to ASCII. Digit symbols with no NFKC mapping (dingbat and double-circled
+ * digits) and NFKC's parenthesised digits always fold; Chinese numerals fold only inside a run
+ * of at least MIN_RUN_DIGITS digit-like characters (ASCII digits count), so '一起' and '三点开会'
+ * stay words while '幺三八零零幺三八零零零' and '138零零138000' become numbers.
+ */
+export function foldDigits(pieces: Pieces, context: StepContext): boolean {
+  if ((context.flags & FLAGS.digit) === 0) return false
+
+  let changed = false
+  let run: number[] = []
+  let runDigits = 0
+  let gap = 0
+
+  const closeRun = () => {
+    if (runDigits >= MIN_RUN_DIGITS) {
+      for (const index of run) if (foldPiece(pieces, index)) changed = true
+    }
+    run = []
+    runDigits = 0
+    gap = 0
+  }
+
+  for (let i = 0; i < pieces.parts.length; i++) {
+    const part = pieces.parts[i] ?? ''
+    if (part === '') continue
+    const digit = readDigitPiece(part)
+    if (digit === null) {
+      if (run.length > 0 && SEPARATORS.has(part) && gap < MAX_GAP) gap++
+      else closeRun()
+      continue
+    }
+    if (!digit.needsRun && rewritePiece(pieces, i, digit.digits, 'digits')) changed = true
+    run.push(i)
+    runDigits += digit.digits.length
+    gap = 0
+  }
+  closeRun()
+
+  return changed
+}
+
+function foldPiece(pieces: Pieces, index: number): boolean {
+  const digit = readDigitPiece(pieces.parts[index] ?? '')
+  return digit !== null && rewritePiece(pieces, index, digit.digits, 'digits')
+}
+
+function readDigitPiece(part: string): DigitPiece | null {
+  const known = DIGIT_CHARS.get(part)
+  if (known !== undefined || part.length === 1) return known ?? null
+  if (ASCII_DIGITS.test(part)) return { digits: part, needsRun: false }
+  const wrapped = WRAPPED_DIGITS.exec(part)
+  const inner = wrapped?.[1] ?? wrapped?.[2]
+  if (inner === undefined) return null
+  return { digits: CHINESE_DIGITS[inner] ?? (inner === '十' ? '10' : inner), needsRun: false }
+}
+
+/**
+ * ASCII digits, Chinese numerals and the circled digit symbols NFKC keeps as they are
+ * (dingbat, negative and double-circled ones); those for 10 and above read as '10'…'20'.
+ */
+function collectDigitChars(): Map<string, DigitPiece> {
+  const chars = new Map<string, DigitPiece>()
+  const addSymbol = (code: number, value: number) =>
+    chars.set(String.fromCodePoint(code), { digits: String(value), needsRun: false })
+
+  for (let value = 0; value <= 9; value++) addSymbol(0x30 + value, value)
+  for (const [char, digits] of Object.entries(CHINESE_DIGITS)) {
+    chars.set(char, { digits, needsRun: true })
+  }
+  for (let code = 0x2776; code <= 0x2793; code++) addSymbol(code, ((code - 0x2776) % 10) + 1)
+  for (let code = 0x24f5; code <= 0x24fe; code++) addSymbol(code, code - 0x24f4)
+  for (let code = 0x24eb; code <= 0x24f4; code++) addSymbol(code, code - 0x24eb + 11)
+  for (const code of [0x24ff, 0x1f10b, 0x1f10c]) addSymbol(code, 0)
+  return chars
+}
