@@ -26,7 +26,9 @@ const SECRET = randomAlnum(43)
 const CONVERSATION = [
   { from: 'zhangsan', text: '明天下午三点开会，请准备好季度报告。' },
   { from: 'lisi', text: 'Please send me the Q3 deck before Friday.' },
-  { from: 'wangwu', text: '周末一起去澳门赌博吧，稳赚不赔！' },
+  // A zero-width space and a traditional character, as people use to slip past filters.
+  { from: 'wangwu', text: '周末一起去澳门賭\u200b博吧，稳赚不赔！' },
+  { from: 'lisi', text: '客户说有事加我ＶＸ：138 0013 8000' },
   { from: 'zhangsan', text: '收到，我会把会议纪要发到群里。' },
 ]
 
@@ -199,7 +201,8 @@ async function main(): Promise<void> {
   for (const v of await app.warden.models.violations.find({}).lean()) {
     process.stdout.write(
       `${v.ruleId} v${v.ruleVersion} ${v.severity}/${v.verdict} by ${v.fromUser}: ` +
-        `"${v.matchedText}" at [${v.start}, ${v.end}) in msg ${v.msgId}\n`,
+        `"${v.matchedText.replaceAll('\u200b', '<U+200B>')}" at [${v.start}, ${v.end}) ` +
+        `in msg ${v.msgId}${v.steps.length ? ` (normalised by: ${v.steps.join(', ')})` : ''}\n`,
     )
   }
 
