@@ -1,6 +1,6 @@
 import formbody from '@fastify/formbody'
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify'
-import type { Connection } from 'mongoose'
+import type { Connection, Model } from 'mongoose'
 import { buildExecutors } from './actions/executors.js'
 import { createMailer, type Mailer } from './actions/mailer.js'
 import { loadTemplates } from './actions/render-templates.js'
@@ -14,7 +14,8 @@ import { handleFrameworkError, installErrorHandler } from './errors/error-handle
 import { healthRoutes } from './health/routes.js'
 import { createScheduler, type Scheduler } from './jobs/scheduler.js'
 import { buildLoggerOptions } from './logging/logger-options.js'
-import { loadPolicyFile } from './policy/load-policy.js'
+import { type PolicyChange, policyChangeModel } from './policy/policy-change-model.js'
+import { createPolicyHolder, type ReloadResult } from './policy/policy-holder.js'
 import type { PolicyEngine } from './policy/types.js'
 import { WecomClient } from './wecom/api-client.js'
 
@@ -25,6 +26,8 @@ export interface WardenServices {
   scheduler: Scheduler
   mailer: Mailer
   policy(): PolicyEngine
+  /** Re-reads POLICY_FILE; a policy that fails validation or its examples is refused. */
+  reloadPolicy(actor: string): Promise<ReloadResult>
   /** What follows a durable archive write: hand the message to the policy stage. */
   afterArchive(stored: ArchiveResult, log: FastifyBaseLogger): Promise<void>
 }
@@ -55,7 +58,11 @@ export interface BuildOptions {
  */
 export async function buildApp(config: WardenConfig, options: BuildOptions = {}) {
   const aesKey = parseEncodingAesKey(config.WECOM_ENCODING_AES_KEY)
-  const policy = await loadPolicyFile(config.POLICY_FILE)
+  let policyChanges: Model<PolicyChange> | null = null
+  const policy = await createPolicyHolder(config.POLICY_FILE, () => {
+    if (!policyChanges) throw new Error('policy change log used before the database')
+    return policyChanges
+  })
   const templates = await loadTemplates(config.TEMPLATES_DIR)
 
   const app: FastifyInstance = Fastify({
@@ -76,6 +83,7 @@ export async function buildApp(config: WardenConfig, options: BuildOptions = {})
 
   const connection = await connectDatabase({ uri: config.MONGODB_URI })
   const models = await initModels(connection)
+  policyChanges = policyChangeModel(connection)
 
   const mailer = createMailer(config.SMTP_URL, config.MAIL_FROM)
   const wecom = new WecomClient({
@@ -100,7 +108,7 @@ export async function buildApp(config: WardenConfig, options: BuildOptions = {})
   const scheduler = createScheduler({
     connection,
     models,
-    policy: () => policy,
+    policy: () => policy.current(),
     executors,
     logger: app.log,
     pollMs: options.scheduler?.pollMs ?? config.JOBS_POLL_MS,
@@ -121,7 +129,13 @@ export async function buildApp(config: WardenConfig, options: BuildOptions = {})
     models,
     scheduler,
     mailer,
-    policy: () => policy,
+    policy: () => policy.current(),
+    async reloadPolicy(actor) {
+      const result = await policy.reload(actor)
+      const level = result.outcome === 'refused' ? 'error' : 'info'
+      app.log[level]({ actor, ...result }, 'policy reload')
+      return result
+    },
     async afterArchive(stored, log) {
       try {
         await scheduler.enqueueEvaluation(stored.id)
@@ -141,7 +155,11 @@ export async function buildApp(config: WardenConfig, options: BuildOptions = {})
 
   await scheduler.start()
   app.log.info(
-    { policyVersion: policy.version, rules: policy.ruleCount, corpId: config.WECOM_CORP_ID },
+    {
+      policyVersion: policy.current().version,
+      rules: policy.current().ruleCount,
+      corpId: config.WECOM_CORP_ID,
+    },
     'warden built',
   )
   // A relay that is down now may be up by the first violation: warn, do not refuse to start.

@@ -14,6 +14,13 @@ async function main(): Promise<void> {
     await app.close()
   })
 
+  // `kill -HUP <pid>` (or `docker kill -s HUP`) re-reads the policy without a restart.
+  process.on('SIGHUP', () => {
+    app.warden.reloadPolicy('SIGHUP').catch((err: unknown) => {
+      app.log.error({ err }, 'policy reload failed')
+    })
+  })
+
   const address = await app.listen({ host: config.HOST, port: config.PORT })
   app.log.info({ address }, 'warden ready')
 }

@@ -1,8 +1,8 @@
 import { readFile } from 'node:fs/promises'
 import t, { type Test } from 'tap'
 import { measureWidth, renderExcerpt, renderVisible } from '../src/cli/output.js'
-import { checkExamples } from '../src/cli/policy-test.js'
 import { runCli } from '../src/cli/run.js'
+import { checkExamples } from '../src/policy/check-examples.js'
 import { compilePolicy } from '../src/policy/load-policy.js'
 
 const GAMBLING_RULE = [
@@ -278,4 +278,24 @@ t.test('policy test exits 1 and marks the rule whose examples disagree', async (
   t.match(result.stdout, /^ {4}miss example "赌博" was hit at "赌博"$/m)
   t.match(result.stdout, /^✓ mentions-bonus: 1 hit, 0 miss examples$/m)
   t.match(result.stdout, /^2 rules, 4 examples: 1 rule failed$/m)
+})
+
+t.test('policy check reads the text from standard input when given -', async (t) => {
+  const long = `${'季度报告 '.repeat(40_000)}去赌博`
+  async function* stdin() {
+    yield Buffer.from(long.slice(0, 1000))
+    yield long.slice(1000)
+  }
+  const out: string[] = []
+  const io = {
+    stdout: { write: (chunk: string) => out.push(chunk) },
+    stderr: { write: () => true },
+    env: {},
+    stdin: stdin(),
+  }
+  const code = await runCli(['policy', 'check', '--json', '-'], io)
+  t.equal(code, 0)
+  const result = JSON.parse(out.join(''))
+  t.equal(result.verdict, 'FLAG')
+  t.equal(long.slice(result.hits[0].start, result.hits[0].end), '赌博')
 })

@@ -51,7 +51,8 @@ t.test('X05: 加ＶＸ with a full-width number is flagged as contact and as a m
   const [contact] = shipped.evaluate(createInput(text))
   t.equal(contact?.matchedText, 'ＶＸ：１３８００１３８０００')
   t.equal(contact?.normalised, 'vx … 13800138000')
-  t.equal(contact?.reason, '"vx" and mobile number, 1 character apart')
+  // Only letters and digits count as distance: the full-width colon is free.
+  t.equal(contact?.reason, '"vx" and mobile number, 0 characters apart')
 })
 
 t.test('X05: a full-width grouped UnionPay number that passes Luhn is a bank card', async (t) => {
@@ -240,7 +241,8 @@ t.test('a proximity hit is REVIEW when either side doubts its match', async (t) 
   const [hit] = engine.evaluate(createInput('身份证号 110105194912310021'))
 
   t.match(hit, { verdict: 'REVIEW', start: 0, end: 23 })
-  t.equal(hit?.reason, '"身份证" and resident ID number whose checksum fails, 2 characters apart')
+  // 号 counts, the space does not.
+  t.equal(hit?.reason, '"身份证" and resident ID number whose checksum fails, 1 character apart')
   t.same(listHits(engine, '身份证号 11010519491231002X'), [['id-shared', 'FLAG', 0, 23]])
 })
 
@@ -423,4 +425,22 @@ t.test('detectors read 200 000 characters of digits, separators and @ signs', as
   }
   const phones = '13800138000 '.repeat(20_000)
   t.equal(detectCnMobile(phones).length, 20_000)
+})
+
+t.test('padding with spaces or emoji does not pull a proximity pair apart', async (t) => {
+  const engine = await loadPolicyFile('config/policy.yaml')
+  const rulesOf = (text: string) => engine.evaluate(createInput(text)).map((hit) => hit.ruleId)
+  t.ok(rulesOf(`VX ${'👉'.repeat(8)} lucky_2024`).includes('contact-solicitation-handle'))
+  t.ok(rulesOf(`VX${' '.repeat(9)}lucky_2024`).includes('contact-solicitation-handle'))
+  t.ok(rulesOf(`VX ${'🌸'.repeat(13)} 13800138000`).includes('contact-solicitation'))
+  t.ok(rulesOf(`VX${'．'.repeat(20)}13800138000`).includes('contact-solicitation'))
+})
+
+t.test('X09n prestige next to a phone number is not contact solicitation', async (t) => {
+  const engine = await loadPolicyFile('config/policy.yaml')
+  const hits = engine.evaluate(createInput('他很有威信，电话 13800138000'))
+  t.same(
+    hits.map((hit) => hit.ruleId),
+    ['personal-mobile-number'],
+  )
 })

@@ -160,3 +160,19 @@ t.test('templates that are broken fail at load with WARDEN_TEMPLATE_INVALID', as
     message: /could not be read/,
   })
 })
+
+t.test('the escalation says why a hit counts and how its text was disguised', async (t) => {
+  const renderer = await loadTemplates(TEMPLATES_DIR)
+  const violation = {
+    ...createViolation('身份证110105194912310021', '110105194912310021'),
+    verdict: 'REVIEW' as const,
+    reason: 'resident ID number whose checksum fails',
+    steps: ['ignorable', 't2s'],
+  }
+  const email = renderer.renderEscalation(violation)
+  t.match(email.text, /Why: +resident ID number whose checksum fails/)
+  t.match(email.text, /Normalised: +ignorable, t2s/)
+  t.match(email.html, /<td>resident ID number whose checksum fails<\/td>/)
+  const plain = renderer.renderEscalation(createViolation('去赌博', '赌博'))
+  t.notMatch(plain.text, /Why:/, 'no empty line for a plain keyword hit')
+})

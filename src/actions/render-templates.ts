@@ -15,6 +15,10 @@ export interface ViolationView {
   matchedText: string
   start: number
   end: number
+  /** Why it counts, when a detector or a doubt says so (e.g. a failed ID checksum). */
+  reason?: string | null
+  /** Normalisation steps that changed the matched text (e.g. zero-width removed, t2s). */
+  steps?: string[]
   message: {
     msgId: string
     fromUser: string | null
@@ -110,6 +114,8 @@ function createContext(violation: ViolationView, isNudge: boolean) {
     severity: violation.severity,
     severityLabel: violation.severity.toUpperCase(),
     verdict: violation.verdict,
+    reason: violation.reason ?? '',
+    steps: (violation.steps ?? []).join(', '),
     matchedText: isNudge ? shorten(matchedText, MAX_NUDGE_MATCH) : matchedText,
     employee: message.fromUser ?? 'unknown sender',
     channel: message.channel,

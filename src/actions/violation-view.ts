@@ -27,6 +27,8 @@ export async function loadViolationView(
     matchedText: violation.matchedText,
     start: violation.start,
     end: violation.end,
+    reason: violation.reason,
+    steps: violation.steps,
     message: {
       msgId: message.msgId,
       fromUser: message.fromUser,

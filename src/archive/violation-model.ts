@@ -10,6 +10,12 @@ export interface ViolationMatch {
   steps: string[]
 }
 
+/** Set when the rule's threshold was reached: this was the sender's `hits`th in `within`. */
+export interface ViolationThreshold {
+  hits: number
+  within: string
+}
+
 /** One rule hit on one archived message; all occurrences of that rule are in `matches`. */
 export interface Violation {
   _id: Types.ObjectId
@@ -37,6 +43,8 @@ export interface Violation {
   steps: string[]
   context: string
   matches: ViolationMatch[]
+  /** Severity and actions above are then the threshold's stronger ones. */
+  threshold?: ViolationThreshold
   createdAt: Date
 }
 
@@ -50,6 +58,11 @@ const matchSchema = new Schema<ViolationMatch>(
     reason: { type: String, default: null },
     steps: { type: [String], default: [] },
   },
+  { _id: false },
+)
+
+const thresholdSchema = new Schema<ViolationThreshold>(
+  { hits: { type: Number, required: true }, within: { type: String, required: true } },
   { _id: false },
 )
 
@@ -76,6 +89,7 @@ const violationSchema = new Schema<Violation>(
     steps: { type: [String], default: [] },
     context: { type: String, required: true },
     matches: { type: [matchSchema], required: true },
+    threshold: { type: thresholdSchema, default: undefined },
     createdAt: { type: Date, required: true, index: true },
   },
   { collection: 'violations', versionKey: false, strict: 'throw' },

@@ -5,6 +5,8 @@ export interface CliIo {
   stdout: { write(chunk: string): unknown }
   stderr: { write(chunk: string): unknown }
   env: Record<string, string | undefined>
+  /** Where `-` reads from; the process's stdin by default. */
+  stdin?: AsyncIterable<Buffer | string>
 }
 
 export type OptionValues = Record<string, string | boolean | (string | boolean)[] | undefined>

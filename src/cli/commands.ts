@@ -1,4 +1,5 @@
 import type { CommandGroup } from './command-table.js'
+import { policyBacktestCommand } from './policy-backtest.js'
 import { policyCheckCommand } from './policy-check.js'
 import { policyTestCommand } from './policy-test.js'
 
@@ -13,7 +14,7 @@ export const WARDEN_COMMANDS: CommandGroup = {
     {
       name: 'policy',
       summary: 'check texts against the policy and test the policy against its examples',
-      children: [policyCheckCommand, policyTestCommand],
+      children: [policyCheckCommand, policyTestCommand, policyBacktestCommand],
     },
   ],
 }

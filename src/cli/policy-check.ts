@@ -12,7 +12,7 @@ export const policyCheckCommand: Command = {
   name: 'check',
   summary: 'explain the verdict the policy gives one text',
   usage: [
-    `Usage: ${COMMAND_PATH} [--policy FILE] [--json] [--] "<text>"`,
+    `Usage: ${COMMAND_PATH} [--policy FILE] [--json] [--] "<text>" | -`,
     '',
     'Runs every enabled rule of the policy over the text and explains each hit: the rule, its',
     'verdict and severity, the matched text and where it is, and the normalised form.',
@@ -26,7 +26,8 @@ export const policyCheckCommand: Command = {
     '',
     'The verdict is FLAG if any hit is FLAG, else REVIEW if there is any hit, else PASS.',
     'Exit codes: 0 whatever the verdict, 1 invalid policy, 2 usage error.',
-    'Put the text after `--` when it starts with a dash.',
+    'Put the text after `--` when it starts with a dash; give `-` to read it from standard',
+    'input (for long texts: the command line holds at most about 128 KiB).',
     '',
   ].join('\n'),
   options: {
@@ -41,7 +42,7 @@ async function runPolicyCheck({ values, positionals }: ParsedArgs, io: CliIo): P
     const got = positionals.length === 0 ? 'none' : `${positionals.length} (quote the text)`
     throw createUsageError(`expected one text to check; got ${got}`, COMMAND_PATH)
   }
-  const text = positionals[0] as string
+  const text = positionals[0] === '-' ? await readAll(io) : (positionals[0] as string)
   const policyPath = readPolicyPath(values, io)
   const engine = await loadPolicyFile(policyPath)
 
@@ -77,4 +78,13 @@ function formatJsonResult(verdict: OverallVerdict, hits: PolicyHit[]) {
       text: hit.matchedText,
     })),
   }
+}
+
+/** The whole of standard input as UTF-8, exactly as given (no trailing newline removed). */
+async function readAll(io: CliIo): Promise<string> {
+  const chunks: Buffer[] = []
+  for await (const chunk of io.stdin ?? process.stdin) {
+    chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk)
+  }
+  return Buffer.concat(chunks).toString('utf8')
 }

@@ -1,26 +1,10 @@
+import { checkExamples, type RuleExampleReport } from '../policy/check-examples.js'
 import { loadPolicyFile } from '../policy/load-policy.js'
-import type { PolicyEngine } from '../policy/types.js'
 import { createUsageError, DEFAULT_POLICY_FILE, readPolicyPath } from './args.js'
 import type { CliIo, Command, ParsedArgs } from './command-table.js'
 import { renderVisible, writeLine } from './output.js'
-import { createCliInput } from './policy-check.js'
 
 const COMMAND_PATH = 'warden policy test'
-
-/** What one example did wrong: a `hit` the rule missed, or a `miss` the rule hit. */
-export interface ExampleFailure {
-  kind: 'hit' | 'miss'
-  text: string
-  /** For a failed `miss`: what the rule matched. */
-  matched: string[]
-}
-
-export interface RuleExampleReport {
-  id: string
-  hitCount: number
-  missCount: number
-  failures: ExampleFailure[]
-}
 
 export const policyTestCommand: Command = {
   name: 'test',
@@ -64,29 +48,6 @@ async function runPolicyTest({ values, positionals }: ParsedArgs, io: CliIo): Pr
     `${count(reports.length, 'rule')}, ${count(examples, 'example')}: ${verdict}`,
   )
   return failed === 0 ? 0 : 1
-}
-
-/** Runs every rule's examples through the whole engine and keeps what that rule got wrong. */
-export function checkExamples(engine: PolicyEngine): RuleExampleReport[] {
-  return engine.listRules().map((rule) => {
-    const findOwnHits = (text: string) =>
-      engine.evaluate(createCliInput(text)).filter((hit) => hit.ruleId === rule.id)
-
-    const missedHits = rule.examples.hit
-      .filter((text) => findOwnHits(text).length === 0)
-      .map((text): ExampleFailure => ({ kind: 'hit', text, matched: [] }))
-    const wrongMisses = rule.examples.miss.flatMap((text): ExampleFailure[] => {
-      const matched = findOwnHits(text).map((hit) => hit.matchedText)
-      return matched.length > 0 ? [{ kind: 'miss', text, matched }] : []
-    })
-
-    return {
-      id: rule.id,
-      hitCount: rule.examples.hit.length,
-      missCount: rule.examples.miss.length,
-      failures: [...missedHits, ...wrongMisses],
-    }
-  })
 }
 
 function writeReport(io: CliIo, report: RuleExampleReport): void {

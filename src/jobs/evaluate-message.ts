@@ -3,7 +3,7 @@ import { insertOnce } from '../archive/insert-once.js'
 import type { ArchivedMessage } from '../archive/message-model.js'
 import type { Violation } from '../archive/violation-model.js'
 import { isWardenError } from '../errors/warden-error.js'
-import type { PolicyEngine, PolicyHit } from '../policy/types.js'
+import type { PolicyEngine, PolicyHit, RuleThreshold } from '../policy/types.js'
 
 const CONTEXT_CHARS = 30
 
@@ -65,6 +65,7 @@ export async function evaluateMessage(
   for (const [ruleKey, ruleHits] of groupByRule(hits)) {
     const key = `${message._id.toHexString()}:${ruleKey}`
     const doc = buildViolation(message, ruleHits, policy.version, key, now)
+    await applyThreshold(models.violations, doc, ruleHits[0]?.threshold, now)
     await insertOnce(models.violations, doc)
     const stored = await models.violations.findOne({ key }, { _id: 1 }).lean()
     if (stored) violationIds.push(stored._id)
@@ -81,6 +82,33 @@ export async function evaluateMessage(
     },
   )
   return { skipped: false, violationIds }
+}
+
+/**
+ * Counts the sender's earlier violations of the same rule (any version) inside the window, one
+ * per message; when this one is the Nth or later, it takes the threshold's severity and actions.
+ * Two messages of one sender evaluated at the same instant may both miss each other (no
+ * transaction on FerretDB): the next one counts both.
+ */
+async function applyThreshold(
+  violations: Model<Violation>,
+  doc: Omit<Violation, '_id'>,
+  threshold: RuleThreshold | undefined,
+  now: Date,
+): Promise<void> {
+  if (!threshold || doc.fromUser === null) return
+
+  const earlier = await violations.countDocuments({
+    fromUser: doc.fromUser,
+    ruleId: doc.ruleId,
+    messageId: { $ne: doc.messageId },
+    createdAt: { $gt: new Date(now.getTime() - threshold.withinMs), $lte: now },
+  })
+  if (earlier + 1 < threshold.hits) return
+
+  doc.severity = threshold.escalate.severity ?? doc.severity
+  doc.actions = [...(threshold.escalate.actions ?? doc.actions)]
+  doc.threshold = { hits: earlier + 1, within: threshold.within }
 }
 
 function groupByRule(hits: PolicyHit[]): Map<string, PolicyHit[]> {

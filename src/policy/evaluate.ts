@@ -11,6 +11,8 @@ import {
 } from './normalise-text.js'
 import type { PolicyDefinition, RuleDefinition, RuleMatch } from './policy-schema.js'
 import { compileRegexMatcher } from './regex-matcher.js'
+import { compileExceptionFilter, type ExceptionFilter } from './rule-exceptions.js'
+import { isRuleInScope } from './rule-scope.js'
 import type {
   NormalisedSpan,
   PolicyEngine,
@@ -31,17 +33,24 @@ type FindMatches = (text: MessageText) => Finding[]
 interface CompiledRule {
   rule: RuleDefinition
   find: FindMatches
+  except: ExceptionFilter
 }
 
 /**
  * Every enabled rule runs over the message and each match is reported at its span in the
  * original text. A hit's verdict is the lower of the rule's and the match's own: a detector
- * that doubts its match (a failed checksum) makes even a FLAG rule's hit a REVIEW.
+ * that doubts its match (a failed checksum) makes even a FLAG rule's hit a REVIEW. A rule runs
+ * only on messages in its scope and not from its excepted users; a match inside one of its
+ * allow-listed phrases is dropped.
  */
 export function createPolicyEngine(policy: PolicyDefinition, version: string): PolicyEngine {
   const rules = policy.rules
     .filter((rule) => rule.enabled)
-    .map((rule) => ({ rule, find: compileFinder(rule.match) }))
+    .map((rule) => ({
+      rule,
+      find: compileFinder(rule.match),
+      except: compileExceptionFilter(rule.exceptions.phrases),
+    }))
 
   return Object.freeze({
     version,
@@ -107,10 +116,12 @@ function evaluateRules(rules: CompiledRule[], input: PolicyInput): PolicyHit[] {
 
   const text = { original, normalised: normaliseText(original) }
   const hits: PolicyHit[] = []
-  for (const { rule, find } of rules) {
+  for (const { rule, find, except } of rules) {
+    if (!isRuleInScope(rule.scope, rule.exceptions, input)) continue
+
     // One hit per span and rule; where two readings of a span disagree, the sure one counts.
     const bySpan = new Map<string, PolicyHit>()
-    for (const finding of find(text)) {
+    for (const finding of except(text.normalised, find(text))) {
       const key = `${finding.start}:${finding.end}`
       const seen = bySpan.get(key)
       if (seen && (seen.verdict === 'FLAG' || finding.verdict === 'REVIEW')) continue
@@ -139,6 +150,7 @@ function createHit(rule: RuleDefinition, original: string, finding: Finding): Po
   }
   if (finding.reason !== undefined) hit.reason = finding.reason
   if (finding.steps !== undefined) hit.steps = finding.steps
+  if (rule.threshold !== undefined) hit.threshold = rule.threshold
   return hit
 }
 

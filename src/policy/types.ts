@@ -6,11 +6,37 @@ export const SEVERITIES: readonly Severity[] = ['low', 'medium', 'high', 'critic
 export const ACTION_KINDS: readonly ActionKind[] = ['nudge', 'escalate']
 export const VERDICTS: readonly Verdict[] = ['FLAG', 'REVIEW']
 
+export type ChannelName = 'app-callback' | 'bot' | 'archive' | 'cli'
+export type ChatType = 'single' | 'group'
+export type Direction = 'inbound' | 'outbound'
+
+export const CHANNEL_NAMES: readonly ChannelName[] = ['app-callback', 'bot', 'archive', 'cli']
+export const CHAT_TYPES: readonly ChatType[] = ['single', 'group']
+export const DIRECTIONS: readonly Direction[] = ['inbound', 'outbound']
+
+/**
+ * One message as the engine reads it. A rule's scope is checked against the optional fields
+ * only when they are known: absent or null means "not known", and the rule still applies.
+ */
 export interface PolicyInput {
   text: string
   fromUser: string | null
+  /** A channel outside CHANNEL_NAMES (e.g. 'examples') counts as not known. */
   channel: string
   msgType: string | null
+  chatType?: ChatType | null
+  direction?: Direction | null
+  /** The sender's department ids; `[]` means known to be in none. */
+  departments?: string[] | null
+}
+
+/** N hits of one rule by one user within a window make the Nth and later ones stronger. */
+export interface RuleThreshold {
+  hits: number
+  /** As written in the policy: '30m', '24h', '7d'. */
+  within: string
+  withinMs: number
+  escalate: { severity?: Severity; actions?: ActionKind[] }
 }
 
 export interface PolicyHit {
@@ -32,6 +58,8 @@ export interface PolicyHit {
   reason?: string
   /** The normalisation steps that changed the matched text, e.g. ['ignorable', 't2s']. */
   steps?: string[]
+  /** The rule's threshold; applying it needs the sender's history (src/jobs). */
+  threshold?: RuleThreshold
 }
 
 /** A rule as `warden policy test` needs it. */

@@ -4,7 +4,8 @@
  * little (威信 also means "prestige"), so rules pair them with a number or a handle.
  */
 export const CONTACT_WORDS: readonly string[] = [
-  ...['微信', '威信', '薇信', '徽信', 'v信', 'vx', 'wx', 'wxid', '加我', '加v'],
+  // 威信 ("prestige") is left out: next to a phone number it is still an ordinary word.
+  ...['微信', '薇信', '徽信', 'v信', 'vx', 'wx', 'wxid', '加我', '加v'],
   ...['weixin', 'wei xin', 'jiaweixin', 'wechat', 'we chat'],
   ...['qq', '扣扣', 'telegram', 'whatsapp'],
 ]

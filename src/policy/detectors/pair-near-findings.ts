@@ -20,11 +20,13 @@ interface Pair {
 
 /** Findings per side looked at; beyond this a message is flagged many times over anyway. */
 const MAX_SIDE_FINDINGS = 200
-const INVISIBLE = /\p{Default_Ignorable_Code_Point}/u
+// Only letters and digits count towards `within`: spaces, punctuation, emoji and invisible
+// characters are free, or padding (`VX 👉👉👉👉👉 lucky_2024`) would pull a pair apart.
+const COUNTED = /[\p{L}\p{N}]/u
 
 /**
  * Pairs a finding of one side with a finding of the other when they do not overlap and at most
- * `within` visible characters lie between them, in either order. Sure pairs (both sides FLAG)
+ * `within` letters or digits lie between them, in either order. Sure pairs (both sides FLAG)
  * are taken first, then the closest, then the wider (`jia wei xin` over `wei xin`); a pair
  * overlapping one already taken is dropped, so each stretch of text is reported once.
  */
@@ -55,7 +57,7 @@ export function pairNearFindings(
   return taken.map(describePair).sort((a, b) => a.start - b.start)
 }
 
-/** For each UTF-16 offset, how many visible code points come before it. */
+/** For each UTF-16 offset, how many letters and digits come before it. */
 function countVisibleBefore(text: string): Int32Array {
   const counts = new Int32Array(text.length + 1)
   let visible = 0
@@ -64,7 +66,7 @@ function countVisibleBefore(text: string): Int32Array {
     const code = text.charCodeAt(at)
     const isLowSurrogate = code >= 0xdc00 && code <= 0xdfff && at > 0
     const continuesPair = isLowSurrogate && (text.codePointAt(at - 1) ?? 0) > 0xffff
-    if (!continuesPair && !INVISIBLE.test(String.fromCodePoint(text.codePointAt(at) ?? 0))) {
+    if (!continuesPair && COUNTED.test(String.fromCodePoint(text.codePointAt(at) ?? 0))) {
       visible++
     }
   }
