@@ -290,3 +290,15 @@ t.test('never throws and keeps a valid offset map on random and malformed string
   checkOffsetMap(t, '\uDC00\uD800a\u0301', normaliseText('\uDC00\uD800a\u0301'))
   t.end()
 })
+
+t.test('combining marks slipped between Chinese characters are removed', (t) => {
+  for (const mark of ['\u0301', '\u20DD', '\u0332', '\u3099']) {
+    const original = `赌${mark}博`
+    const normalised = normaliseText(original)
+    t.equal(normalised.text, '赌博', `U+${mark.codePointAt(0)?.toString(16).toUpperCase()}`)
+    t.ok(normalised.steps.includes('marks'))
+    t.same(mapSpanToOriginal(normalised, { start: 0, end: 2 }), { start: 0, end: 3 })
+  }
+  t.equal(normaliseText('한국어').text, '한국어', 'Hangul keeps its own letters')
+  t.end()
+})

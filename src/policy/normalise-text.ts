@@ -10,12 +10,7 @@ import {
   stepBit,
 } from './normalise/pieces.js'
 import { simplifyChinese } from './normalise/simplify-chinese.js'
-import {
-  applyNfkc,
-  foldCase,
-  removeIgnorables,
-  stripLatinMarks,
-} from './normalise/unicode-steps.js'
+import { applyPieceSteps } from './normalise/unicode-steps.js'
 import type { NormalisedSpan } from './types.js'
 
 export type { StepName } from './normalise/pieces.js'
@@ -36,12 +31,12 @@ export interface NormalisedText {
 const ASCII = /^[\u0000-\u007f]*$/
 const FOLD_CASE = stepBit('fold-case')
 
-/** The steps, in the order issue #3 sets; each rewrites pieces and never splits them. */
-const PIPELINE: ReadonlyArray<(pieces: Pieces, context: StepContext) => boolean> = [
-  applyNfkc,
-  removeIgnorables,
-  foldCase,
-  stripLatinMarks,
+/**
+ * The steps, in the order issue #3 sets; each rewrites pieces and never splits them. The first
+ * four look at one piece at a time and run together, piece by piece.
+ */
+const PIPELINE: ReadonlyArray<(pieces: Pieces, context: StepContext) => unknown> = [
+  applyPieceSteps,
   foldLookAlikes,
   simplifyChinese,
   foldDigits,
@@ -60,7 +55,7 @@ export function normaliseText(original: string): NormalisedText {
 
   const pieces = splitIntoPieces(original)
   const nfkc = original.normalize('NFKC')
-  const flags = readFlags(original) | (nfkc === original ? 0 : readFlags(nfkc))
+  const flags = pieces.flags | (nfkc === original ? 0 : readFlags(nfkc))
   const context = { original, nfkc, flags }
   for (const step of PIPELINE) step(pieces, context)
   return assemble(pieces)
@@ -95,24 +90,46 @@ function foldAscii(original: string): NormalisedText {
 }
 
 // A removed piece (an invisible character) hands its steps to the next unit, so a hit that
-// spans '赌\u200B博' still says that removing an invisible character mattered.
+// spans '赌\u200B博' still says that removing an invisible character mattered. Unchanged pieces
+// side by side are copied from the original as one slice.
 function assemble(pieces: Pieces): NormalisedText {
-  const text = pieces.parts.join('')
+  const {
+    original,
+    count,
+    starts: pieceStarts,
+    ends: pieceEnds,
+    parts,
+    changes: pieceChanges,
+  } = pieces
+  // Joined rather than concatenated, so that the matchers get one flat string, as before.
+  const segments: string[] = []
+  let copyFrom = 0
+  for (let i = 0; i < count; i++) {
+    const part = parts[i]
+    if (part === undefined) continue
+    segments.push(original.slice(copyFrom, pieceStarts[i]), part)
+    copyFrom = pieceEnds[i] ?? 0
+  }
+  segments.push(original.slice(copyFrom))
+  const text = segments.length === 1 ? original : segments.join('')
+
   const starts = new Array<number>(text.length)
   const ends = new Array<number>(text.length)
   const changes = new Array<number>(text.length)
   let mask = 0
   let pending = 0
   let at = 0
-
-  for (let i = 0; i < pieces.parts.length; i++) {
-    const length = pieces.parts[i]?.length ?? 0
-    const change = (pieces.changes[i] ?? 0) | pending
+  for (let i = 0; i < count; i++) {
+    const start = pieceStarts[i] ?? 0
+    const end = pieceEnds[i] ?? 0
+    const part = parts[i]
+    const length = part === undefined ? end - start : part.length
+    const change = (pieceChanges[i] ?? 0) | pending
     mask |= change
     pending = length === 0 ? change : 0
-    for (const end = at + length; at < end; at++) {
-      starts[at] = pieces.starts[i] ?? 0
-      ends[at] = pieces.ends[i] ?? 0
+    for (const stop = at + length; at < stop; at++) {
+      starts[at] = start
+      ends[at] = end
       changes[at] = change
     }
   }

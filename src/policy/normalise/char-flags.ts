@@ -38,9 +38,30 @@ function globalise(pattern: RegExp): RegExp {
 /** The union of the flags of every code unit of `text`. */
 export function readFlags(text: string): number {
   let flags = 0
-  for (let i = 0; i < text.length; i++) {
-    const code = text.charCodeAt(i)
-    flags |= code >= 0xd800 && code <= 0xdfff ? EVERY_FLAG : (TABLE[code] ?? 0)
-  }
+  for (let i = 0; i < text.length; i++) flags |= readUnitFlags(text.charCodeAt(i))
   return flags
+}
+
+/** The flags of one code unit. */
+export function readUnitFlags(code: number): number {
+  return code >= 0xd800 && code <= 0xdfff ? EVERY_FLAG : (TABLE[code] ?? 0)
+}
+
+/**
+ * A step's own per-code-unit table, filled as characters are met rather than at start-up
+ * (classifying all of the BMP by regex takes milliseconds per table). Values fit in 7 bits;
+ * the eighth marks an entry as known.
+ */
+export class LazyTable {
+  private readonly table = new Uint8Array(0x10000)
+
+  constructor(private readonly classify: (char: string) => number) {}
+
+  read(code: number): number {
+    const entry = this.table[code] ?? 0
+    if (entry !== 0) return entry & 0x7f
+    const value = this.classify(String.fromCharCode(code)) & 0x7f
+    this.table[code] = value | 0x80
+    return value
+  }
 }

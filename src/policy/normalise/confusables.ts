@@ -1,5 +1,12 @@
-import { FLAGS, markCharacters } from './char-flags.js'
-import { forEachRun, type Pieces, rewritePiece, type StepContext } from './pieces.js'
+import { FLAGS, LazyTable, markCharacters } from './char-flags.js'
+import {
+  type Pieces,
+  readMemoised,
+  readPart,
+  readSimpleCode,
+  rewritePiece,
+  type StepContext,
+} from './pieces.js'
 
 /**
  * Letters that pass for a Latin letter, keyed by their case-folded form (this step runs after
@@ -80,36 +87,72 @@ markCharacters(new RegExp(`[${Object.keys(LOOK_ALIKES).join('')}]`, 'iu'), FLAGS
 
 export const LOOK_ALIKE_COUNT = Object.keys(LOOK_ALIKES).length
 
+/** What one unchanged character is to this step, so most pieces need a look-up, not a regex. */
+const WORD = 1
+const LATIN = 2
+/** A letter that is neither Latin nor a look-alike: the word it is in is not a Latin one. */
+const FOREIGN = 4
+const LOOK_ALIKE = 8
+/** What each astral character met so far is to this step. */
+const ASTRAL_KINDS = new Map<number, number>()
+const KINDS = new LazyTable(readTextKind)
+
 /**
  * Replaces look-alikes inside a word that is otherwise Latin: it holds at least one Latin
  * letter and every other letter in it has an entry above. 'саsino' → 'casino', while a
- * genuinely Cyrillic or Greek word ('сахар', 'ακρο') keeps its letters.
+ * genuinely Cyrillic or Greek word ('сахар', 'ακρο') keeps its letters. Emptied pieces neither
+ * join nor break a word, so a zero-width character removed earlier cannot split one.
  */
 export function foldLookAlikes(pieces: Pieces, context: StepContext): boolean {
   if ((context.flags & FLAGS.lookAlike) === 0) return false
 
   let changed = false
-  forEachRun(
-    pieces,
-    (part) => WORD_PIECE.test(part),
-    (run) => {
-      if (!isOtherwiseLatin(pieces, run)) return
-      for (const index of run) {
-        const folded = Array.from(pieces.parts[index] ?? '', (char) => LOOK_ALIKES[char] ?? char)
-        if (rewritePiece(pieces, index, folded.join(''), 'confusable')) changed = true
-      }
-    },
-  )
+  let first = -1
+  let kinds = 0
+  for (let i = 0; i <= pieces.count; i++) {
+    const kind = i < pieces.count ? readKind(pieces, i) : 0
+    if (kind < 0) continue
+    if ((kind & WORD) !== 0) {
+      if (first < 0) first = i
+      kinds |= kind
+      continue
+    }
+    // A word with no look-alike in it would come out as it went in: skip it.
+    if (first >= 0 && (kinds & (LATIN | FOREIGN | LOOK_ALIKE)) === (LATIN | LOOK_ALIKE)) {
+      if (foldWord(pieces, first, i)) changed = true
+    }
+    first = -1
+    kinds = 0
+  }
   return changed
 }
 
-function isOtherwiseLatin(pieces: Pieces, run: number[]): boolean {
-  let latin = false
-  for (const index of run) {
-    for (const char of pieces.parts[index] ?? '') {
-      if (LATIN_LETTER.test(char)) latin = true
-      else if (LETTER.test(char) && LOOK_ALIKES[char] === undefined) return false
-    }
+/** The kinds of the characters of piece `index`; -1 for an emptied piece, 0 outside words. */
+function readKind(pieces: Pieces, index: number): number {
+  const code = readSimpleCode(pieces, index)
+  if (code >= 0) return KINDS.read(code)
+  return readMemoised(ASTRAL_KINDS, pieces, index, readTextKind)
+}
+
+function readTextKind(part: string): number {
+  if (part === '') return -1
+  if (!WORD_PIECE.test(part)) return 0
+  let kind = WORD
+  for (const char of part) {
+    const lookAlike = LOOK_ALIKES[char] !== undefined
+    if (lookAlike) kind |= LOOK_ALIKE
+    if (LATIN_LETTER.test(char)) kind |= LATIN
+    else if (LETTER.test(char) && !lookAlike) kind |= FOREIGN
   }
-  return latin
+  return kind
+}
+
+function foldWord(pieces: Pieces, first: number, end: number): boolean {
+  let changed = false
+  for (let i = first; i < end; i++) {
+    const part = readPart(pieces, i)
+    const folded = Array.from(part, (char) => LOOK_ALIKES[char] ?? char).join('')
+    if (rewritePiece(pieces, i, folded, 'confusable')) changed = true
+  }
+  return changed
 }

@@ -1,5 +1,12 @@
 import { FLAGS, markCharacters } from './char-flags.js'
-import { type Pieces, rewritePiece, type StepContext } from './pieces.js'
+import {
+  type Pieces,
+  readMemoised,
+  readPart,
+  readSimpleCode,
+  rewritePiece,
+  type StepContext,
+} from './pieces.js'
 
 /**
  * Characters read as one digit in Chinese text: ordinary and financial numerals, '幺' (one, in
@@ -60,6 +67,21 @@ const DIGIT_CHARS = collectDigitChars()
 markCharacters([...Object.keys(CHINESE_DIGITS), '貳', '參', '陸'], FLAGS.digit)
 markCharacters(/[\u2474-\u249b\u24eb-\u24ff\u2776-\u2793\u3220-\u3229\u3280-\u3289]/u, FLAGS.digit)
 
+/** What an unchanged one-character piece is to this step: a look-up instead of a map query. */
+const OTHER = 0
+const SEPARATOR = 1
+/** An ASCII digit: counts towards a run and never changes. */
+const PLAIN_DIGIT = 2
+/** A character that reads as a digit but is not one: read it through DIGIT_CHARS. */
+const DIGIT_FORM = 3
+/** What each astral character met so far is to this step. */
+const ASTRAL_KINDS = new Map<number, number>()
+const KINDS = collectKinds()
+const SIMPLE_DIGITS: Array<DigitPiece | undefined> = []
+for (const [char, digit] of DIGIT_CHARS) {
+  if (char.length === 1) SIMPLE_DIGITS[char.charCodeAt(0)] = digit
+}
+
 /**
  * Folds digit forms to ASCII. Digit symbols with no NFKC mapping (dingbat and double-circled
  * digits) and NFKC's parenthesised digits always fold; Chinese numerals fold only inside a run
@@ -70,41 +92,75 @@ export function foldDigits(pieces: Pieces, context: StepContext): boolean {
   if ((context.flags & FLAGS.digit) === 0) return false
 
   let changed = false
-  let run: number[] = []
+  let first = -1
+  let last = -1
   let runDigits = 0
   let gap = 0
 
-  const closeRun = () => {
-    if (runDigits >= MIN_RUN_DIGITS) {
-      for (const index of run) if (foldPiece(pieces, index)) changed = true
+  for (let i = 0; i <= pieces.count; i++) {
+    const kind = i < pieces.count ? readKind(pieces, i) : OTHER
+    if (kind === PLAIN_DIGIT || kind === DIGIT_FORM) {
+      const digit = kind === PLAIN_DIGIT ? null : readPieceDigits(pieces, i)
+      if (digit !== null && !digit.needsRun && rewritePiece(pieces, i, digit.digits, 'digits')) {
+        changed = true
+      }
+      if (first < 0) first = i
+      last = i
+      runDigits += digit === null ? 1 : digit.digits.length
+      gap = 0
+      continue
     }
-    run = []
+    if (kind < 0) continue
+    if (first >= 0 && kind === SEPARATOR && gap < MAX_GAP) {
+      gap++
+      continue
+    }
+    // Between the run's first and last digit lie only separators and emptied pieces,
+    // which read as no digit: folding each piece of the span folds just the digits.
+    if (runDigits >= MIN_RUN_DIGITS) {
+      for (let at = first; at <= last; at++) if (foldPiece(pieces, at)) changed = true
+    }
+    first = -1
     runDigits = 0
     gap = 0
   }
 
-  for (let i = 0; i < pieces.parts.length; i++) {
-    const part = pieces.parts[i] ?? ''
-    if (part === '') continue
-    const digit = readDigitPiece(part)
-    if (digit === null) {
-      if (run.length > 0 && SEPARATORS.has(part) && gap < MAX_GAP) gap++
-      else closeRun()
-      continue
-    }
-    if (!digit.needsRun && rewritePiece(pieces, i, digit.digits, 'digits')) changed = true
-    run.push(i)
-    runDigits += digit.digits.length
-    gap = 0
-  }
-  closeRun()
-
   return changed
 }
 
+/** The kind of piece `index`; -1 for an emptied piece. */
+function readKind(pieces: Pieces, index: number): number {
+  const code = readSimpleCode(pieces, index)
+  if (code >= 0) return KINDS[code] ?? OTHER
+  return readMemoised(ASTRAL_KINDS, pieces, index, readTextKind)
+}
+
+function readTextKind(part: string): number {
+  if (part === '') return -1
+  if (readDigitPiece(part) !== null) return DIGIT_FORM
+  return SEPARATORS.has(part) ? SEPARATOR : OTHER
+}
+
+function collectKinds(): Uint8Array {
+  const kinds = new Uint8Array(0x10000)
+  for (const char of SEPARATORS) kinds[char.charCodeAt(0)] = SEPARATOR
+  for (const char of DIGIT_CHARS.keys()) {
+    if (char.length === 1) kinds[char.charCodeAt(0)] = DIGIT_FORM
+  }
+  for (let code = 0x30; code <= 0x39; code++) kinds[code] = PLAIN_DIGIT
+  return kinds
+}
+
 function foldPiece(pieces: Pieces, index: number): boolean {
-  const digit = readDigitPiece(pieces.parts[index] ?? '')
+  const digit = readPieceDigits(pieces, index)
   return digit !== null && rewritePiece(pieces, index, digit.digits, 'digits')
+}
+
+/** What piece `index` reads as; unchanged characters through a table, not the text. */
+function readPieceDigits(pieces: Pieces, index: number): DigitPiece | null {
+  const code = readSimpleCode(pieces, index)
+  if (code < 0) return readDigitPiece(readPart(pieces, index))
+  return SIMPLE_DIGITS[code] ?? null
 }
 
 function readDigitPiece(part: string): DigitPiece | null {

@@ -1,14 +1,24 @@
+import { LazyTable, readFlags, readUnitFlags } from './char-flags.js'
+
 /**
  * The text being normalised, as pieces of output that each remember the original span they
  * came from. Steps rewrite pieces in place and never split or merge them, so the offset map
  * survives every step unchanged; a piece emptied by a step simply contributes no output.
+ * The pieces tile the original, and a piece no step has touched keeps no text of its own:
+ * most of a message never changes, and a string per character would cost more than the steps.
  */
 export interface Pieces {
-  parts: string[]
-  starts: number[]
-  ends: number[]
+  original: string
+  count: number
+  /** The char-flags of the original, read while cutting it. */
+  flags: number
+  /** Piece i is the original's [starts[i], ends[i]) before any step. */
+  starts: Int32Array
+  ends: Int32Array
+  /** A piece's text once a step has changed it; undefined while it is still the original's. */
+  parts: (string | undefined)[]
   /** Per piece, a bit for every step that changed it (see STEP_NAMES). */
-  changes: number[]
+  changes: Int32Array
 }
 
 export const STEP_NAMES = [
@@ -39,31 +49,126 @@ export interface StepContext {
 const CLUSTER =
   /[\u1100-\u115f]+[\u1160-\u11a7]*[\u11a8-\u11ff]*|[\uac00-\ud7a3][\u11a8-\u11ff]?|[\s\S]\p{M}*/gu
 const JOINS_CLUSTERS = /[\p{M}\u1100-\u11ff]/u
+const JOINS = new LazyTable((char) => (JOINS_CLUSTERS.test(char) ? 1 : 0))
+
+// One set of buffers serves every call (normalising never re-enters itself), grown as needed.
+const scratch = createPieces(256)
 
 /** Cuts the original into clusters, each its own piece, not yet changed in any way. */
 export function splitIntoPieces(original: string): Pieces {
-  const pieces: Pieces = { parts: [], starts: [], ends: [], changes: [] }
-  if (JOINS_CLUSTERS.test(original)) {
-    for (const match of original.matchAll(CLUSTER)) {
-      addPiece(pieces, match[0], match.index)
-    }
-    return pieces
-  }
-
-  // Without marks or jamo every code point is a cluster of its own: skip the regex.
-  for (let at = 0; at < original.length; ) {
-    const size = (original.codePointAt(at) ?? 0) > 0xffff ? 2 : 1
-    addPiece(pieces, size === 1 ? original.charAt(at) : original.slice(at, at + size), at)
+  const pieces = prepareScratch(original)
+  const { starts, ends } = pieces
+  let count = 0
+  let flags = 0
+  // Without marks or jamo every code point is a cluster of its own: try that first.
+  for (let at = 0; at < original.length; count++) {
+    const code = original.charCodeAt(at)
+    const next = original.charCodeAt(at + 1)
+    const size = code >= 0xd800 && code <= 0xdbff && next >= 0xdc00 && next <= 0xdfff ? 2 : 1
+    const joins =
+      size === 1 ? JOINS.read(code) === 1 : JOINS_CLUSTERS.test(original.slice(at, at + size))
+    if (joins) return splitIntoClusters(pieces)
+    flags |= readUnitFlags(code)
+    starts[count] = at
     at += size
+    ends[count] = at
   }
+  pieces.count = count
+  pieces.flags = flags
   return pieces
 }
 
-function addPiece(pieces: Pieces, part: string, start: number) {
-  pieces.parts.push(part)
-  pieces.starts.push(start)
-  pieces.ends.push(start + part.length)
-  pieces.changes.push(0)
+function splitIntoClusters(pieces: Pieces): Pieces {
+  let count = 0
+  for (const match of pieces.original.matchAll(CLUSTER)) {
+    pieces.starts[count] = match.index
+    pieces.ends[count++] = match.index + match[0].length
+  }
+  pieces.count = count
+  pieces.flags = readFlags(pieces.original)
+  return pieces
+}
+
+/** Longer texts get buffers of their own, so that one huge message does not pin its memory. */
+const MAX_SHARED = 1 << 16
+
+function prepareScratch(original: string): Pieces {
+  const size = original.length + 1
+  const pieces = size > MAX_SHARED ? createPieces(size) : scratch
+  if (pieces.starts.length < size) {
+    const capacity = Math.min(Math.max(size, pieces.starts.length * 2), MAX_SHARED)
+    pieces.starts = new Int32Array(capacity)
+    pieces.ends = new Int32Array(capacity)
+    pieces.changes = new Int32Array(capacity)
+  }
+  pieces.original = original
+  pieces.changes.fill(0, 0, size)
+  if (pieces.parts.length < size) pieces.parts.length = size
+  pieces.parts.fill(undefined, 0, size)
+  return pieces
+}
+
+function createPieces(capacity: number): Pieces {
+  return {
+    original: '',
+    count: 0,
+    flags: 0,
+    starts: new Int32Array(capacity),
+    ends: new Int32Array(capacity),
+    parts: [],
+    changes: new Int32Array(capacity),
+  }
+}
+
+/** The current text of piece `index`. */
+export function readPart(pieces: Pieces, index: number): string {
+  return (
+    pieces.parts[index] ?? pieces.original.slice(pieces.starts[index] ?? 0, pieces.ends[index] ?? 0)
+  )
+}
+
+/**
+ * The code unit of a piece that is still one original BMP character, which the steps look up
+ * in their tables; -1 for any other piece (changed, a cluster, a surrogate), which they read
+ * as text.
+ */
+export function readSimpleCode(pieces: Pieces, index: number): number {
+  if (pieces.parts[index] !== undefined) return -1
+  const start = pieces.starts[index] ?? 0
+  if ((pieces.ends[index] ?? 0) - start !== 1) return -1
+  const code = pieces.original.charCodeAt(start)
+  return code >= 0xd800 && code <= 0xdfff ? -1 : code
+}
+
+/** The code point of a piece that is still one original character beyond the BMP, else -1. */
+export function readAstralCode(pieces: Pieces, index: number): number {
+  if (pieces.parts[index] !== undefined) return -1
+  const start = pieces.starts[index] ?? 0
+  if ((pieces.ends[index] ?? 0) - start !== 2) return -1
+  const code = pieces.original.codePointAt(start) ?? 0
+  return code > 0xffff ? code : -1
+}
+
+const MAX_MEMOISED = 4096
+
+/**
+ * What `read` makes of piece `index`, remembered per astral character (emoji recur in every
+ * other message, and their text alone decides), or read afresh for any other piece.
+ */
+export function readMemoised(
+  memo: Map<number, number>,
+  pieces: Pieces,
+  index: number,
+  read: (part: string) => number,
+): number {
+  const code = readAstralCode(pieces, index)
+  if (code < 0) return read(readPart(pieces, index))
+  let value = memo.get(code)
+  if (value === undefined) {
+    value = read(readPart(pieces, index))
+    if (memo.size < MAX_MEMOISED) memo.set(code, value)
+  }
+  return value
 }
 
 /**
@@ -78,51 +183,21 @@ export function isStablePiece(part: string): boolean {
 
 /** Gives piece `index` a new text, noting the step if that text differs; true if it did. */
 export function rewritePiece(pieces: Pieces, index: number, part: string, step: StepName) {
-  if (pieces.parts[index] === part) return false
+  if (readPart(pieces, index) === part) return false
   pieces.parts[index] = part
   pieces.changes[index] = (pieces.changes[index] ?? 0) | stepBit(step)
   return true
-}
-
-/** Rewrites every piece through `fold`; true if any piece changed. */
-export function mapPieces(pieces: Pieces, step: StepName, fold: (part: string) => string) {
-  let changed = false
-  for (let i = 0; i < pieces.parts.length; i++) {
-    const part = pieces.parts[i] ?? ''
-    if (part !== '' && rewritePiece(pieces, i, fold(part), step)) changed = true
-  }
-  return changed
 }
 
 export function stepBit(step: StepName): number {
   return 1 << STEP_NAMES.indexOf(step)
 }
 
+const STEP_LISTS = Array.from({ length: 1 << STEP_NAMES.length }, (_, mask) =>
+  STEP_NAMES.filter((_step, bit) => (mask & (1 << bit)) !== 0),
+)
+
 /** The names of the steps whose bits are set in `mask`, in pipeline order. */
 export function listSteps(mask: number): StepName[] {
-  return STEP_NAMES.filter((step) => (mask & stepBit(step)) !== 0)
-}
-
-/**
- * Groups the non-empty pieces into maximal runs of pieces that `belongs` accepts, and hands
- * each run (piece indices, in order) to `visit`. Emptied pieces neither join nor break a run,
- * so a zero-width character removed earlier cannot split a word or a number.
- */
-export function forEachRun(
-  pieces: Pieces,
-  belongs: (part: string) => boolean,
-  visit: (run: number[]) => void,
-) {
-  let run: number[] = []
-  for (let i = 0; i < pieces.parts.length; i++) {
-    const part = pieces.parts[i] ?? ''
-    if (part === '') continue
-    if (belongs(part)) {
-      run.push(i)
-      continue
-    }
-    if (run.length > 0) visit(run)
-    run = []
-  }
-  if (run.length > 0) visit(run)
+  return STEP_LISTS[mask]?.slice() ?? []
 }

@@ -1,10 +1,19 @@
-import { Converter, type DictLike, Locale } from 'opencc-js/t2cn'
-import { FLAGS, markCharacters } from './char-flags.js'
-import { forEachRun, type Pieces, rewritePiece, type StepContext } from './pieces.js'
+import { Converter, Locale } from 'opencc-js/t2cn'
+import { FLAGS, LazyTable, markCharacters } from './char-flags.js'
+import { buildOpenccTables, type OpenccConfig, startsPhrase } from './opencc-tables.js'
+import {
+  type Pieces,
+  readMemoised,
+  readPart,
+  readSimpleCode,
+  rewritePiece,
+  type StepContext,
+} from './pieces.js'
 
 // Taiwan variants first, then traditional → simplified with OpenCC's phrase tables, so that
 // '著名' keeps its '著' while '看著' becomes '看着'. Built once: the tables take milliseconds.
 const toSimplified = Converter({ from: 'tw', to: 'cn' })
+const CONFIG = Locale.configs.tw2s as OpenccConfig | undefined
 
 /**
  * Variants OpenCC leaves apart but a keyword list should not: OpenCC turns '帳' into '帐',
@@ -22,23 +31,98 @@ const HAN_PIECE = /^\p{sc=Han}+$/u
 const CONVERTIBLE = collectChangingChars()
 markCharacters(CONVERTIBLE, FLAGS.convertible)
 
+/** What an unchanged character is to this step; COMPLEX marks a piece read as text. */
+const HAN = 1
+const CHANGING = 2
+const COMPLEX = 4
+/** What each astral character met so far is to this step. */
+const ASTRAL_KINDS = new Map<number, number>()
+const KINDS = new LazyTable(
+  (char) => (HAN_PIECE.test(char) ? HAN : 0) | (CONVERTIBLE.has(char) ? CHANGING : 0),
+)
+
+/** OpenCC character by character, for the runs where no phrase can match. */
+const TABLES =
+  CONFIG === undefined ? undefined : buildOpenccTables(CONFIG, foldVariants, Object.keys(VARIANTS))
+
 /** Traditional and variant characters → simplified, for matching only (the archive is kept). */
 export function simplifyChinese(pieces: Pieces, context: StepContext): boolean {
   if ((context.flags & FLAGS.convertible) === 0) return false
 
   let changed = false
-  forEachRun(
-    pieces,
-    (part) => HAN_PIECE.test(part),
-    (run) => {
-      const parts = run.map((index) => pieces.parts[index] ?? '')
-      const simplified = mayConvert(parts) ? convertRun(parts) : parts
-      run.forEach((index, at) => {
-        const folded = foldVariants(simplified[at] ?? '')
-        if (rewritePiece(pieces, index, folded, 't2s')) changed = true
-      })
-    },
-  )
+  let first = -1
+  let kinds = 0
+  for (let i = 0; i <= pieces.count; i++) {
+    const kind = i < pieces.count ? readKind(pieces, i) : 0
+    if (kind < 0) continue
+    if ((kind & HAN) !== 0) {
+      if (first < 0) first = i
+      kinds |= kind
+      continue
+    }
+    // A run without a changing character comes out as it went in: skip it.
+    if (first >= 0 && (kinds & CHANGING) !== 0) {
+      const fast = (kinds & COMPLEX) === 0 && simplifyByCharacter(pieces, first, i)
+      if (fast || simplifyRun(pieces, first, i)) changed = true
+    }
+    first = -1
+    kinds = 0
+  }
+  return changed
+}
+
+/** The kinds of piece `index`; -1 for an emptied piece, 0 for one that is not Han. */
+function readKind(pieces: Pieces, index: number): number {
+  const code = readSimpleCode(pieces, index)
+  if (code >= 0) return KINDS.read(code)
+  return readMemoised(ASTRAL_KINDS, pieces, index, readTextKind)
+}
+
+function readTextKind(part: string): number {
+  if (part === '') return -1
+  if (!HAN_PIECE.test(part)) return 0
+  return HAN | COMPLEX | (mayConvert([part]) ? CHANGING : 0)
+}
+
+/**
+ * Simplifies pieces [first, end), each one unchanged BMP character, by table, unless a
+ * character converts only in context or two neighbours could start a phrase; false then,
+ * having changed nothing.
+ */
+function simplifyByCharacter(pieces: Pieces, first: number, end: number): boolean {
+  if (TABLES === undefined) return false
+  const { single, normalised, staged, normalisedPairs, stagedPairs } = TABLES
+  let previous = -1
+  for (let i = first; i < end; i++) {
+    const code = readSimpleCode(pieces, i)
+    if (code < 0) continue
+    if ((single[code] ?? -1) < 0) return false
+    if (previous >= 0) {
+      const before = normalised[previous] ?? 0
+      if (startsPhrase(normalisedPairs, before, normalised[code] ?? 0)) return false
+      if (startsPhrase(stagedPairs, staged[previous] ?? 0, staged[code] ?? 0)) return false
+    }
+    previous = code
+  }
+  for (let i = first; i < end; i++) {
+    const code = readSimpleCode(pieces, i)
+    const simplified = code < 0 ? 0 : (single[code] ?? 0)
+    if (simplified > 0) rewritePiece(pieces, i, String.fromCodePoint(simplified), 't2s')
+  }
+  return true
+}
+
+/** Simplifies the non-empty pieces of [first, end) through OpenCC itself. */
+function simplifyRun(pieces: Pieces, first: number, end: number): boolean {
+  const run: number[] = []
+  for (let i = first; i < end; i++) if (readPart(pieces, i) !== '') run.push(i)
+  const parts = run.map((index) => readPart(pieces, index))
+  const simplified = convertRun(parts)
+  let changed = false
+  run.forEach((index, at) => {
+    const folded = foldVariants(simplified[at] ?? '')
+    if (rewritePiece(pieces, index, folded, 't2s')) changed = true
+  })
   return changed
 }
 
@@ -73,8 +157,7 @@ function foldVariants(part: string): string {
 
 function collectChangingChars(): Set<string> {
   const chars = new Set(Object.keys(VARIANTS))
-  const dicts: DictLike[] = (Locale.configs.tw2s?.conversionChain ?? []).flat()
-  for (const dict of dicts) {
+  for (const dict of (CONFIG?.conversionChain ?? []).flat()) {
     const entries = typeof dict === 'string' ? dict.split('|').map((line) => line.split(' ')) : dict
     for (const [key = '', value = ''] of entries) addChangedChars(chars, key, value)
   }

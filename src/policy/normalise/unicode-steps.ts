@@ -1,30 +1,121 @@
-import { FLAGS, markCharacters } from './char-flags.js'
-import { isStablePiece, mapPieces, type Pieces, rewritePiece, type StepContext } from './pieces.js'
+import { FLAGS, LazyTable, markCharacters, readFlags } from './char-flags.js'
+import {
+  isStablePiece,
+  type Pieces,
+  readMemoised,
+  readPart,
+  readSimpleCode,
+  type StepContext,
+  stepBit,
+} from './pieces.js'
 
 const IGNORABLE = /\p{Default_Ignorable_Code_Point}/gu
 const MAY_CARRY_LATIN_MARK = /\p{M}|(?![\u0000-\u007f])\p{sc=Latin}/u
-const LATIN_THEN_MARKS = /(\p{sc=Latin})\p{M}+/gu
+// Han never takes combining marks: any after a Chinese character is disguise ('赌\u0301博').
+const LATIN_THEN_MARKS = /([\p{sc=Latin}\p{sc=Han}])\p{M}+/gu
 const LEADING_MARKS = /^\p{M}+/u
-const ENDS_LATIN = /\p{sc=Latin}$/u
+const ENDS_LATIN = /[\p{sc=Latin}\p{sc=Han}]$/u
 
 markCharacters(/\p{Default_Ignorable_Code_Point}/u, FLAGS.ignorable)
 // 'ı' folds to itself in Unicode, but reads as 'i'; upper-casing it on the way gives that.
 markCharacters(/[\p{Changes_When_Casefolded}ı]/u, FLAGS.foldsCase)
 markCharacters(/(?![\u0000-\u007f])[\p{M}\p{sc=Latin}]/u, FLAGS.latinOrMark)
 
-/** Compatibility forms to their plain letters and digits: 'ＶＸ' → 'VX', '①' → '1', 'ﬁ' → 'fi'. */
-export function applyNfkc(pieces: Pieces, context: StepContext): boolean {
-  if (context.nfkc === context.original) return false
-  return mapPieces(pieces, 'nfkc', (part) => (isStablePiece(part) ? part : part.normalize('NFKC')))
-}
+/**
+ * The characters that one of these steps might change on their own: a superset (NFKC's and
+ * case mapping's own lists, invisibles, marks and Latin letters beyond ASCII; checked against
+ * the four steps for every code point), so that every other character of a message skips all
+ * four steps at the cost of one look-up.
+ */
+const MAY_CHANGE_PIECE = new RegExp(
+  '^(?:[\\p{Changes_When_NFKC_Casefolded}\\p{Changes_When_Casemapped}' +
+    '\\p{Default_Ignorable_Code_Point}\\p{M}]|(?![\\u0000-\\u007f])\\p{sc=Latin})$',
+  'u',
+)
+const MAY_CHANGE = new LazyTable((char) => (MAY_CHANGE_PIECE.test(char) ? 1 : 0))
+
+const ASTRAL_MAY_CHANGE = new Map<number, number>()
+const NFKC_OF_UNIT = new Map<number, string>()
+const MAX_CACHED = 4096
+const NFKC = stepBit('nfkc')
+const IGNORABLE_BIT = stepBit('ignorable')
+const FOLD_CASE = stepBit('fold-case')
+const MARKS = stepBit('marks')
 
 /**
- * Drops what renders as nothing (zero-width characters, bidi controls, soft hyphens, variation
- * selectors, tag characters…): Unicode's own list, so new invisibles are covered by the engine.
+ * Applies, piece by piece, the steps that look at one piece alone, in pipeline order:
+ * NFKC ('ＶＸ' → 'VX', '①' → '1', 'ﬁ' → 'fi'); invisible characters dropped (Unicode's own
+ * list: zero-width characters, bidi controls, soft hyphens, variation selectors, tags…); case
+ * folded; combining marks on Latin letters removed. Running them on one piece after another
+ * gives what running each over the whole text would, since mark stripping, the only one that
+ * looks back, only reads pieces that are already through all four.
  */
-export function removeIgnorables(pieces: Pieces, context: StepContext): boolean {
-  if ((context.flags & FLAGS.ignorable) === 0) return false
-  return mapPieces(pieces, 'ignorable', (part) => part.replace(IGNORABLE, ''))
+export function applyPieceSteps(pieces: Pieces, context: StepContext): void {
+  const nfkc = context.nfkc !== context.original
+  const ignorable = (context.flags & FLAGS.ignorable) !== 0
+  const fold = (context.flags & FLAGS.foldsCase) !== 0
+  const marks = (context.flags & FLAGS.latinOrMark) !== 0
+  if (!nfkc && !ignorable && !fold && !marks) return
+
+  let previous = -1
+  for (let i = 0; i < pieces.count; i++) {
+    const code = readSimpleCode(pieces, i)
+    const mayChange =
+      code >= 0
+        ? MAY_CHANGE.read(code) === 1
+        : readMemoised(ASTRAL_MAY_CHANGE, pieces, i, readMayChange) === 1
+    if (!mayChange) {
+      previous = i
+      continue
+    }
+    let part = readPart(pieces, i)
+    if (nfkc && part !== '') part = update(pieces, i, part, applyNfkc(part), NFKC)
+    if (ignorable && part !== '') {
+      part = update(pieces, i, part, removeIgnorables(part), IGNORABLE_BIT)
+    }
+    if (fold && part !== '') part = update(pieces, i, part, foldCase(part), FOLD_CASE)
+    if (part === '') continue
+    if (marks) {
+      const before = previous < 0 ? '' : readPart(pieces, previous)
+      const stripped = isStablePiece(part) ? part : stripMarks(part, before)
+      update(pieces, i, part, stripped, MARKS)
+    }
+    previous = i
+  }
+}
+
+// An unchanged astral character none of the steps could change skips them, as a BMP one
+// does; any other piece is taken through them.
+function readMayChange(part: string): number {
+  return readAstralCodeOf(part) && !MAY_CHANGE_PIECE.test(part) ? 0 : 1
+}
+
+function readAstralCodeOf(part: string): boolean {
+  return part.length === 2 && (part.codePointAt(0) ?? 0) > 0xffff
+}
+
+function update(pieces: Pieces, index: number, part: string, next: string, bit: number) {
+  if (next === part) return part
+  pieces.parts[index] = next
+  pieces.changes[index] = (pieces.changes[index] ?? 0) | bit
+  return next
+}
+
+function applyNfkc(part: string): string {
+  if (isStablePiece(part)) return part
+  if (part.length !== 1) return part.normalize('NFKC')
+  // The same few full-width signs ('，', '！') recur in every message: normalise each once.
+  const code = part.charCodeAt(0)
+  let normalised = NFKC_OF_UNIT.get(code)
+  if (normalised === undefined) {
+    normalised = part.normalize('NFKC')
+    if (NFKC_OF_UNIT.size < MAX_CACHED) NFKC_OF_UNIT.set(code, normalised)
+  }
+  return normalised
+}
+
+function removeIgnorables(part: string): string {
+  return (readFlags(part) & FLAGS.ignorable) === 0 ? part : part.replace(IGNORABLE, '')
 }
 
 /**
@@ -32,38 +123,20 @@ export function removeIgnorables(pieces: Pieces, context: StepContext): boolean 
  * folds 'ß' and 'ẞ' → 'ss', final 'ς' → 'σ' and dotless 'ı' → 'i'; 'İ' becomes 'i' + U+0307,
  * whose dot the next step removes. Per piece, so that sigma does not depend on its neighbours.
  */
-export function foldCase(pieces: Pieces, context: StepContext): boolean {
-  if ((context.flags & FLAGS.foldsCase) === 0) return false
-  return mapPieces(pieces, 'fold-case', (part) => {
-    const code = part.charCodeAt(0)
-    if (part.length === 1 && code < 0x80)
-      return code >= 65 && code <= 90 ? part.toLowerCase() : part
-    if (isStablePiece(part)) return part
-    return part.toLowerCase().toUpperCase().toLowerCase()
-  })
+function foldCase(part: string): string {
+  const code = part.charCodeAt(0)
+  if (part.length === 1 && code < 0x80) return code >= 65 && code <= 90 ? part.toLowerCase() : part
+  if (isStablePiece(part)) return part
+  return part.toLowerCase().toUpperCase().toLowerCase()
 }
 
 /**
- * Removes combining marks carried by Latin letters ('ca\u0301sino' → 'casino'), including a
+ * Removes combining marks carried by Latin letters ('ca\u0301sino' → 'casino') or by Chinese
+ * characters (which never take any), including a
  * mark left alone after an invisible character between it and its letter was removed.
  * Marks on other scripts stay: in Hangul or Devanagari they are part of the letter, and
  * Hangul syllables are never decomposed.
  */
-export function stripLatinMarks(pieces: Pieces, context: StepContext): boolean {
-  if ((context.flags & FLAGS.latinOrMark) === 0) return false
-
-  let changed = false
-  let previous = ''
-  for (let i = 0; i < pieces.parts.length; i++) {
-    const part = pieces.parts[i] ?? ''
-    if (part === '') continue
-    const stripped = isStablePiece(part) ? part : stripMarks(part, previous)
-    if (rewritePiece(pieces, i, stripped, 'marks')) changed = true
-    previous = stripped
-  }
-  return changed
-}
-
 function stripMarks(part: string, previous: string): string {
   if (!MAY_CARRY_LATIN_MARK.test(part)) return part
   const decomposed = part.normalize('NFD')
