@@ -31,8 +31,9 @@ export interface ActionStores {
 
 /**
  * Claims the next try (so two workers never send the same thing), runs the executor, and
- * records the outcome on the try, then on the action row. A retryable failure leaves the row pending and rethrows so that the
- * scheduler backs off; a permanent one, or the last try, marks the row failed for an admin.
+ * records the outcome on the try, then on the action row. A retryable failure leaves the row
+ * pending and rethrows so that the scheduler backs off; a permanent one, or the last try,
+ * marks the row failed for an admin.
  */
 export async function performAction(
   stores: ActionStores,
