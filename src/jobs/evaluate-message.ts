@@ -47,16 +47,12 @@ export async function evaluateMessage(
     // An engine failure on this text would fail the same way on every retry: park the message
     // as `failed` (the sweep leaves it alone) and say so, rather than loop on it forever.
     const code = isWardenError(err) ? err.code : 'WARDEN_INTERNAL'
-    await models.messages.updateOne(
-      { _id: message._id },
-      {
-        $set: {
-          'processing.state': 'failed',
-          'processing.policyVersion': policy.version,
-          'processing.evaluatedAt': now,
-          'processing.errorCode': code,
-        },
-      },
+    await recordProcessing(
+      models.messages,
+      message._id,
+      { state: 'failed', errorCode: code },
+      policy,
+      now,
     )
     return { skipped: false, violationIds: [], errorCode: code }
   }
@@ -71,17 +67,28 @@ export async function evaluateMessage(
     if (stored) violationIds.push(stored._id)
   }
 
-  await models.messages.updateOne(
-    { _id: message._id },
+  await recordProcessing(models.messages, message._id, { state: 'evaluated' }, policy, now)
+  return { skipped: false, violationIds }
+}
+
+async function recordProcessing(
+  messages: Model<ArchivedMessage>,
+  id: Types.ObjectId,
+  outcome: { state: 'evaluated' | 'failed'; errorCode?: string },
+  policy: PolicyEngine,
+  now: Date,
+): Promise<void> {
+  await messages.updateOne(
+    { _id: id },
     {
       $set: {
-        'processing.state': 'evaluated',
+        'processing.state': outcome.state,
         'processing.policyVersion': policy.version,
         'processing.evaluatedAt': now,
+        'processing.errorCode': outcome.errorCode ?? null,
       },
     },
   )
-  return { skipped: false, violationIds }
 }
 
 /**
