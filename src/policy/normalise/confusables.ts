@@ -1,12 +1,6 @@
-import { FLAGS, LazyTable, markCharacters } from './char-flags.js'
-import {
-  type Pieces,
-  readMemoised,
-  readPart,
-  readSimpleCode,
-  rewritePiece,
-  type StepContext,
-} from './pieces.js'
+import { FLAGS, markCharacters } from './char-flags.js'
+import { type Pieces, readPart, rewritePiece, type StepContext } from './pieces.js'
+import { actOnRuns, PieceKinds } from './runs.js'
 
 /**
  * Letters that pass for a Latin letter, keyed by their case-folded form (this step runs after
@@ -93,9 +87,7 @@ const LATIN = 2
 /** A letter that is neither Latin nor a look-alike: the word it is in is not a Latin one. */
 const FOREIGN = 4
 const LOOK_ALIKE = 8
-/** What each astral character met so far is to this step. */
-const ASTRAL_KINDS = new Map<number, number>()
-const KINDS = new LazyTable(readTextKind)
+const KINDS = new PieceKinds(readTextKind, readTextKind)
 
 /**
  * Replaces look-alikes inside a word that is otherwise Latin: it holds at least one Latin
@@ -106,32 +98,7 @@ const KINDS = new LazyTable(readTextKind)
 export function foldLookAlikes(pieces: Pieces, context: StepContext): boolean {
   if ((context.flags & FLAGS.lookAlike) === 0) return false
 
-  let changed = false
-  let first = -1
-  let kinds = 0
-  for (let i = 0; i <= pieces.count; i++) {
-    const kind = i < pieces.count ? readKind(pieces, i) : 0
-    if (kind < 0) continue
-    if ((kind & WORD) !== 0) {
-      if (first < 0) first = i
-      kinds |= kind
-      continue
-    }
-    // A word with no look-alike in it would come out as it went in: skip it.
-    if (first >= 0 && (kinds & (LATIN | FOREIGN | LOOK_ALIKE)) === (LATIN | LOOK_ALIKE)) {
-      if (foldWord(pieces, first, i)) changed = true
-    }
-    first = -1
-    kinds = 0
-  }
-  return changed
-}
-
-/** The kinds of the characters of piece `index`; -1 for an emptied piece, 0 outside words. */
-function readKind(pieces: Pieces, index: number): number {
-  const code = readSimpleCode(pieces, index)
-  if (code >= 0) return KINDS.read(code)
-  return readMemoised(ASTRAL_KINDS, pieces, index, readTextKind)
+  return actOnRuns(pieces, KINDS, WORD, foldWord)
 }
 
 function readTextKind(part: string): number {
@@ -147,7 +114,9 @@ function readTextKind(part: string): number {
   return kind
 }
 
-function foldWord(pieces: Pieces, first: number, end: number): boolean {
+function foldWord(pieces: Pieces, first: number, end: number, kinds: number): boolean {
+  // A word with no look-alike in it would come out as it went in: skip it.
+  if ((kinds & (LATIN | FOREIGN | LOOK_ALIKE)) !== (LATIN | LOOK_ALIKE)) return false
   let changed = false
   for (let i = first; i < end; i++) {
     const part = readPart(pieces, i)

@@ -1,12 +1,6 @@
 import { FLAGS, markCharacters } from './char-flags.js'
-import {
-  type Pieces,
-  readMemoised,
-  readPart,
-  readSimpleCode,
-  rewritePiece,
-  type StepContext,
-} from './pieces.js'
+import { type Pieces, readPart, readSimpleCode, rewritePiece, type StepContext } from './pieces.js'
+import { PieceKinds } from './runs.js'
 
 /**
  * Characters read as one digit in Chinese text: ordinary and financial numerals, '幺' (one, in
@@ -74,9 +68,7 @@ const SEPARATOR = 1
 const PLAIN_DIGIT = 2
 /** A character that reads as a digit but is not one: read it through DIGIT_CHARS. */
 const DIGIT_FORM = 3
-/** What each astral character met so far is to this step. */
-const ASTRAL_KINDS = new Map<number, number>()
-const KINDS = collectKinds()
+const KINDS = new PieceKinds(readCharKind, readTextKind)
 const SIMPLE_DIGITS: Array<DigitPiece | undefined> = []
 for (const [char, digit] of DIGIT_CHARS) {
   if (char.length === 1) SIMPLE_DIGITS[char.charCodeAt(0)] = digit
@@ -98,7 +90,7 @@ export function foldDigits(pieces: Pieces, context: StepContext): boolean {
   let gap = 0
 
   for (let i = 0; i <= pieces.count; i++) {
-    const kind = i < pieces.count ? readKind(pieces, i) : OTHER
+    const kind = i < pieces.count ? KINDS.read(pieces, i) : OTHER
     if (kind === PLAIN_DIGIT || kind === DIGIT_FORM) {
       const digit = kind === PLAIN_DIGIT ? null : readPieceDigits(pieces, i)
       if (digit !== null && !digit.needsRun && rewritePiece(pieces, i, digit.digits, 'digits')) {
@@ -128,27 +120,16 @@ export function foldDigits(pieces: Pieces, context: StepContext): boolean {
   return changed
 }
 
-/** The kind of piece `index`; -1 for an emptied piece. */
-function readKind(pieces: Pieces, index: number): number {
-  const code = readSimpleCode(pieces, index)
-  if (code >= 0) return KINDS[code] ?? OTHER
-  return readMemoised(ASTRAL_KINDS, pieces, index, readTextKind)
-}
-
 function readTextKind(part: string): number {
   if (part === '') return -1
   if (readDigitPiece(part) !== null) return DIGIT_FORM
   return SEPARATORS.has(part) ? SEPARATOR : OTHER
 }
 
-function collectKinds(): Uint8Array {
-  const kinds = new Uint8Array(0x10000)
-  for (const char of SEPARATORS) kinds[char.charCodeAt(0)] = SEPARATOR
-  for (const char of DIGIT_CHARS.keys()) {
-    if (char.length === 1) kinds[char.charCodeAt(0)] = DIGIT_FORM
-  }
-  for (let code = 0x30; code <= 0x39; code++) kinds[code] = PLAIN_DIGIT
-  return kinds
+function readCharKind(char: string): number {
+  if (char >= '0' && char <= '9') return PLAIN_DIGIT
+  if (DIGIT_CHARS.has(char)) return DIGIT_FORM
+  return SEPARATORS.has(char) ? SEPARATOR : OTHER
 }
 
 function foldPiece(pieces: Pieces, index: number): boolean {

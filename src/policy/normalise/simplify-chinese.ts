@@ -1,14 +1,8 @@
 import { Converter, Locale } from 'opencc-js/t2cn'
-import { FLAGS, LazyTable, markCharacters } from './char-flags.js'
+import { FLAGS, markCharacters } from './char-flags.js'
 import { buildOpenccTables, type OpenccConfig, startsPhrase } from './opencc-tables.js'
-import {
-  type Pieces,
-  readMemoised,
-  readPart,
-  readSimpleCode,
-  rewritePiece,
-  type StepContext,
-} from './pieces.js'
+import { type Pieces, readPart, readSimpleCode, rewritePiece, type StepContext } from './pieces.js'
+import { actOnRuns, PieceKinds } from './runs.js'
 
 // Taiwan variants first, then traditional → simplified with OpenCC's phrase tables, so that
 // '著名' keeps its '著' while '看著' becomes '看着'. Built once: the tables take milliseconds.
@@ -35,10 +29,9 @@ markCharacters(CONVERTIBLE, FLAGS.convertible)
 const HAN = 1
 const CHANGING = 2
 const COMPLEX = 4
-/** What each astral character met so far is to this step. */
-const ASTRAL_KINDS = new Map<number, number>()
-const KINDS = new LazyTable(
+const KINDS = new PieceKinds(
   (char) => (HAN_PIECE.test(char) ? HAN : 0) | (CONVERTIBLE.has(char) ? CHANGING : 0),
+  readTextKind,
 )
 
 /** OpenCC character by character, for the runs where no phrase can match. */
@@ -49,33 +42,15 @@ const TABLES =
 export function simplifyChinese(pieces: Pieces, context: StepContext): boolean {
   if ((context.flags & FLAGS.convertible) === 0) return false
 
-  let changed = false
-  let first = -1
-  let kinds = 0
-  for (let i = 0; i <= pieces.count; i++) {
-    const kind = i < pieces.count ? readKind(pieces, i) : 0
-    if (kind < 0) continue
-    if ((kind & HAN) !== 0) {
-      if (first < 0) first = i
-      kinds |= kind
-      continue
-    }
-    // A run without a changing character comes out as it went in: skip it.
-    if (first >= 0 && (kinds & CHANGING) !== 0) {
-      const fast = (kinds & COMPLEX) === 0 && simplifyByCharacter(pieces, first, i)
-      if (fast || simplifyRun(pieces, first, i)) changed = true
-    }
-    first = -1
-    kinds = 0
-  }
-  return changed
+  return actOnRuns(pieces, KINDS, HAN, simplifyHanRun)
 }
 
-/** The kinds of piece `index`; -1 for an emptied piece, 0 for one that is not Han. */
-function readKind(pieces: Pieces, index: number): number {
-  const code = readSimpleCode(pieces, index)
-  if (code >= 0) return KINDS.read(code)
-  return readMemoised(ASTRAL_KINDS, pieces, index, readTextKind)
+/** Simplifies a run of Han pieces, by table where it can, else through OpenCC. */
+function simplifyHanRun(pieces: Pieces, first: number, end: number, kinds: number): boolean {
+  // A run without a changing character comes out as it went in: skip it.
+  if ((kinds & CHANGING) === 0) return false
+  const fast = (kinds & COMPLEX) === 0 && simplifyByCharacter(pieces, first, end)
+  return fast || simplifyRun(pieces, first, end)
 }
 
 function readTextKind(part: string): number {

@@ -1,0 +1,57 @@
+import { LazyTable } from './char-flags.js'
+import { type Pieces, readMemoised, readSimpleCode } from './pieces.js'
+
+/**
+ * What each piece is to one step, as a number (-1 for an emptied piece, by the steps'
+ * convention). Pieces that are still one BMP character go through a table, filled as they are
+ * met; astral characters are remembered once read, since their text alone decides.
+ */
+export class PieceKinds {
+  private readonly table: LazyTable
+  private readonly astral = new Map<number, number>()
+
+  constructor(
+    classifyChar: (char: string) => number,
+    private readonly classifyText: (part: string) => number,
+  ) {
+    this.table = new LazyTable(classifyChar)
+  }
+
+  read(pieces: Pieces, index: number): number {
+    const code = readSimpleCode(pieces, index)
+    if (code >= 0) return this.table.read(code)
+    return readMemoised(this.astral, pieces, index, this.classifyText)
+  }
+}
+
+/** Acts on pieces [first, end), whose kinds together are `kinds`; true if it changed any. */
+export type RunAction = (pieces: Pieces, first: number, end: number, kinds: number) => boolean
+
+/**
+ * Hands `act` every longest run of pieces whose kind shares a bit with `member`. Emptied
+ * pieces neither join nor break a run, so a character removed by an earlier step cannot split
+ * one. True if any action changed a piece.
+ */
+export function actOnRuns(
+  pieces: Pieces,
+  kinds: PieceKinds,
+  member: number,
+  act: RunAction,
+): boolean {
+  let changed = false
+  let first = -1
+  let union = 0
+  for (let i = 0; i <= pieces.count; i++) {
+    const kind = i < pieces.count ? kinds.read(pieces, i) : 0
+    if (kind < 0) continue
+    if ((kind & member) !== 0) {
+      if (first < 0) first = i
+      union |= kind
+      continue
+    }
+    if (first >= 0 && act(pieces, first, i, union)) changed = true
+    first = -1
+    union = 0
+  }
+  return changed
+}
