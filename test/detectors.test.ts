@@ -8,12 +8,9 @@ import { detectEmail } from '../src/policy/detectors/email.js'
 import { readDigit } from '../src/policy/detectors/read-digit.js'
 import { compilePolicy, loadPolicyFile } from '../src/policy/load-policy.js'
 import type { PolicyEngine, PolicyInput } from '../src/policy/types.js'
+import { createInput, readRejection } from './helpers/policy.js'
 
 const shipped = await loadPolicyFile('config/policy.yaml')
-
-function createInput(text: string): PolicyInput {
-  return { text, fromUser: 'mycreate', channel: 'callback', msgType: 'text' }
-}
 
 /** [rule, verdict, start, end] of every hit, in text order. */
 function listHits(engine: PolicyEngine, text: string) {
@@ -28,17 +25,6 @@ function listSpans(detect: Detector, text: string) {
 
 function compileRules(rules: string): PolicyEngine {
   return compilePolicy(`rules:\n${rules}`, 'rules.yaml')
-}
-
-function readRejection(t: Test, yaml: string): string {
-  try {
-    compilePolicy(yaml, 'bad.yaml')
-  } catch (err) {
-    t.ok(isWardenError(err, 'WARDEN_POLICY_INVALID'), 'fails with WARDEN_POLICY_INVALID')
-    return (err as Error).message
-  }
-  t.fail('policy was accepted')
-  return ''
 }
 
 t.test('X05: 加ＶＸ with a full-width number is flagged as contact and as a mobile', async (t) => {

@@ -8,6 +8,7 @@ import {
   MAX_REGEX_HITS,
 } from '../src/policy/regex-matcher.js'
 import type { PolicyEngine, PolicyInput } from '../src/policy/types.js'
+import { createInput, readRejection } from './helpers/policy.js'
 
 const ISSUE_EXAMPLE = `rules:
   - id: no-gambling
@@ -17,10 +18,6 @@ const ISSUE_EXAMPLE = `rules:
 escalation:
   default: [compliance@example.com]
 `
-
-function createInput(text: string): PolicyInput {
-  return { text, fromUser: 'mycreate', channel: 'callback', msgType: 'text' }
-}
 
 function compileKeywords(keywords: string[]): PolicyEngine {
   const list = keywords.map((keyword) => JSON.stringify(keyword)).join(', ')
@@ -41,18 +38,6 @@ function findOffsets(engine: PolicyEngine, text: string) {
 
 function findSpans(engine: PolicyEngine, text: string) {
   return engine.evaluate(createInput(text)).map((hit) => [hit.start, hit.end, hit.matchedText])
-}
-
-/** The WARDEN_POLICY_INVALID message for a policy that must be refused. */
-function readRejection(t: Test, yaml: string): string {
-  try {
-    compilePolicy(yaml, 'bad.yaml')
-  } catch (err) {
-    t.ok(isWardenError(err, 'WARDEN_POLICY_INVALID'), 'fails with WARDEN_POLICY_INVALID')
-    return (err as Error).message
-  }
-  t.fail('policy was accepted')
-  return ''
 }
 
 t.test('the issue example flags 赌博 at its span and case-folds Gamble', async (t) => {
