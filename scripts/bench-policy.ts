@@ -10,6 +10,7 @@ import { performance } from 'node:perf_hooks'
 import { compileKeywordMatcher, prepareKeyword } from '../src/policy/keyword-matcher.js'
 import { compilePolicy } from '../src/policy/load-policy.js'
 import { normaliseText } from '../src/policy/normalise-text.js'
+import { printLinearity } from './bench-kit.js'
 
 const KEYWORD_COUNT = 10_000
 const MESSAGE_COUNT = 20_000
@@ -227,18 +228,14 @@ function benchLinearity(
   )
   const long = texts.join('')
   // Both sizes read three million characters in all, so each timing is long enough to trust.
-  const perChar = (length: number) => {
-    const text = long.slice(0, length)
-    const rounds = Math.ceil(3_000_000 / length)
-    const started = performance.now()
-    for (let i = 0; i < rounds; i++) matcher.findSpans(text)
-    return (performance.now() - started) / (rounds * length)
-  }
-  perChar(10_000)
-  const small = perChar(10_000)
-  const large = perChar(1_000_000)
-  process.stdout.write(
-    `  => per-character cost ratio ${(large / small).toFixed(2)} (1.00 = linear)\n`,
+  printLinearity(
+    (length) => long.slice(0, length),
+    (text) => matcher.findSpans(text),
+    {
+      small: 10_000,
+      large: 1_000_000,
+      rounds: (length) => Math.ceil(3_000_000 / length),
+    },
   )
 }
 

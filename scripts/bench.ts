@@ -10,6 +10,7 @@ import { readInbound } from '../src/parse/read-inbound.js'
 import { loadPolicyFile } from '../src/policy/load-policy.js'
 import type { PolicyInput } from '../src/policy/types.js'
 import { buildMessageCallback, textMessageXml } from '../src/simulator/callback-sender.js'
+import { printLinearity } from './bench-kit.js'
 
 const KEY = 'abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG'
 const APP = { token: 'BenchToken', encodingAesKey: KEY, corpId: 'ww0000000000000000', agentId: '1' }
@@ -117,17 +118,14 @@ async function benchPolicy(): Promise<void> {
 
   process.stdout.write('linearity: time per character, 200 000 vs 20 000 characters\n')
   const unit = '季度销售数据 notes 12345 '
-  const perChar = (n: number) => {
-    const text = unit.repeat(n)
-    const started = performance.now()
-    for (let i = 0; i < 5; i++) policy.evaluate(input(text))
-    return (performance.now() - started) / (5 * text.length)
-  }
-  perChar(1000)
-  const small = perChar(1000)
-  const large = perChar(10_000)
-  process.stdout.write(
-    `  => per-character cost ratio ${(large / small).toFixed(2)} (1.00 = linear)\n`,
+  printLinearity(
+    (n) => unit.repeat(n),
+    (text) => policy.evaluate(input(text)),
+    {
+      small: 1000,
+      large: 10_000,
+      rounds: () => 5,
+    },
   )
 }
 

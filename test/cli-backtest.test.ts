@@ -3,29 +3,15 @@ import t, { type Test } from 'tap'
 import { type ArchivedMessage, messageModel } from '../src/archive/message-model.js'
 import { runCli } from '../src/cli/run.js'
 import { dropDatabase, testDatabaseUri } from './helpers/harness.js'
+import { gamblingRule, REVIEW_RULE } from './helpers/policy.js'
 
 const HOUR = 3_600_000
 const DAY = 24 * HOUR
 const NOW = Date.now()
 
-const GAMBLING = (keywords: string) => [
-  '  - id: no-gambling',
-  '    description: Please keep gambling out of work chats.',
-  `    keywords: [${keywords}]`,
-  '    severity: high',
-  '    actions: [nudge]',
-]
-const BONUS = [
-  '  - id: mentions-bonus',
-  '    description: Bonus talk may be fine; a person looks at it.',
-  '    keywords: [奖金, bonus]',
-  '    severity: low',
-  '    verdict: REVIEW',
-  '    actions: [nudge]',
-]
-const CURRENT_POLICY = ['rules:', ...GAMBLING('赌博'), ...BONUS, ''].join('\n')
+const CURRENT_POLICY = ['rules:', ...gamblingRule('赌博'), ...REVIEW_RULE, ''].join('\n')
 // The draft adds 下注 to the gambling rule and drops the bonus rule.
-const DRAFT_POLICY = ['rules:', ...GAMBLING('赌博, 下注'), ''].join('\n')
+const DRAFT_POLICY = ['rules:', ...gamblingRule('赌博, 下注'), ''].join('\n')
 const BROKEN_POLICY = ['rules:', '  - id: no-gambling', '    keywords: 赌博', ''].join('\n')
 
 type NewMessage = Omit<ArchivedMessage, '_id'>

@@ -4,22 +4,9 @@ import { measureWidth, renderExcerpt, renderVisible } from '../src/cli/output.js
 import { runCli } from '../src/cli/run.js'
 import { checkExamples } from '../src/policy/check-examples.js'
 import { compilePolicy } from '../src/policy/load-policy.js'
+import { gamblingRule, REVIEW_RULE } from './helpers/policy.js'
 
-const GAMBLING_RULE = [
-  '  - id: no-gambling',
-  '    description: Please keep gambling out of work chats.',
-  '    keywords: [赌博, gamble]',
-  '    severity: high',
-  '    actions: [nudge]',
-]
-const REVIEW_RULE = [
-  '  - id: mentions-bonus',
-  '    description: Bonus talk may be fine; a person looks at it.',
-  '    keywords: [奖金, bonus]',
-  '    severity: low',
-  '    verdict: REVIEW',
-  '    actions: [nudge]',
-]
+const GAMBLING_RULE = gamblingRule('赌博, gamble')
 const CHECK_POLICY = ['rules:', ...GAMBLING_RULE, ...REVIEW_RULE, ''].join('\n')
 
 interface CliRun {

@@ -18,3 +18,24 @@ export function readRejection(t: Test, yaml: string): string {
   t.fail('policy was accepted')
   return ''
 }
+
+/** YAML lines of a gambling rule with the given keyword list (e.g. `赌博, gamble`). */
+export function gamblingRule(keywords: string): string[] {
+  return [
+    '  - id: no-gambling',
+    '    description: Please keep gambling out of work chats.',
+    `    keywords: [${keywords}]`,
+    '    severity: high',
+    '    actions: [nudge]',
+  ]
+}
+
+/** YAML lines of a rule whose hits are only ever REVIEW. */
+export const REVIEW_RULE = [
+  '  - id: mentions-bonus',
+  '    description: Bonus talk may be fine; a person looks at it.',
+  '    keywords: [奖金, bonus]',
+  '    severity: low',
+  '    verdict: REVIEW',
+  '    actions: [nudge]',
+]
