@@ -2,6 +2,7 @@
 // rule set that file describes. Verdicts: FLAG, REVIEW (at most), PASS.
 import t, { type Test } from 'tap'
 import { compilePolicy } from '../src/policy/load-policy.js'
+import { createInput } from './helpers/policy.js'
 
 const POLICY = compilePolicy(`
 rules:
@@ -36,6 +37,17 @@ rules:
     severity: high
     actions: [nudge]
 `)
+
+/** A policy of keyword rules only, each `id: [keywords]`. */
+function compileKeywordRules(rules: Record<string, string[]>) {
+  const lines = Object.entries(rules).flatMap(([id, keywords]) => [
+    `  - id: ${id}`,
+    `    keywords: [${keywords.map((k) => JSON.stringify(k)).join(', ')}]`,
+    '    severity: high',
+    '    actions: [nudge]',
+  ])
+  return compilePolicy(['rules:', ...lines].join('\n'))
+}
 
 function check(text: string) {
   const hits = POLICY.evaluate({
@@ -130,47 +142,22 @@ t.test('kind: Chinese, financial and circled digits hiding numbers', async (t) =
 })
 
 t.test('kind: look-alike letters from other scripts and compatibility blocks', async (t) => {
-  const policy = compilePolicy(`
-rules:
-  - id: casino
-    keywords: [casino]
-    severity: high
-    actions: [nudge]
-`)
+  const policy = compileKeywordRules({ casino: ['casino'] })
   for (const text of ['саsino', 'cαsino', 'ｃａｓｉｎｏ', 'ca\u0301sino', 'CASİNO']) {
-    const hits = policy.evaluate({ text, fromUser: null, channel: 'cli', msgType: 'text' })
+    const hits = policy.evaluate(createInput(text))
     t.equal(hits.length, 1, `${JSON.stringify(text)} reads as casino`)
   }
 })
 
 t.test('kind: a short keyword is not missed because a longer one starts with it', async (t) => {
-  const policy = compilePolicy(`
-rules:
-  - id: short
-    keywords: [赌]
-    severity: low
-    actions: [nudge]
-  - id: long
-    keywords: [赌博机]
-    severity: high
-    actions: [nudge]
-`)
-  const rules = policy
-    .evaluate({ text: '他玩赌博机', fromUser: null, channel: 'cli', msgType: 'text' })
-    .map((hit) => hit.ruleId)
+  const policy = compileKeywordRules({ short: ['赌'], long: ['赌博机'] })
+  const rules = policy.evaluate(createInput('他玩赌博机')).map((hit) => hit.ruleId)
   t.same(rules.sort(), ['long', 'short'])
 })
 
 t.test('kind: repeated characters and keywords that themselves repeat', async (t) => {
   expectFlag(t, '加我微微信信', 'keywords', '微信')
-  const policy = compilePolicy(`
-rules:
-  - id: haha
-    keywords: [哈哈]
-    severity: low
-    actions: [nudge]
-`)
-  const input = (text: string) => ({ text, fromUser: null, channel: 'cli', msgType: 'text' })
-  t.equal(policy.evaluate(input('哈')).length, 0, 'one 哈 is not 哈哈')
-  t.ok(policy.evaluate(input('哈哈哈')).length >= 1)
+  const policy = compileKeywordRules({ haha: ['哈哈'] })
+  t.equal(policy.evaluate(createInput('哈')).length, 0, 'one 哈 is not 哈哈')
+  t.ok(policy.evaluate(createInput('哈哈哈')).length >= 1)
 })
