@@ -4,7 +4,7 @@
  * the violation, the employee's nudge and the supervisor's email are printed.
  */
 import { spawnSync } from 'node:child_process'
-import { randomBytes } from 'node:crypto'
+import { generateKeyPairSync, randomBytes } from 'node:crypto'
 import mongoose from 'mongoose'
 import { buildApp } from '../src/app.js'
 import type { WardenConfig } from '../src/config/env-schema.js'
@@ -101,6 +101,10 @@ async function main(): Promise<void> {
     users: ['zhangsan', 'lisi', 'wangwu'],
   })
   const smtp = await startSmtpSink()
+  // A fresh checkpoint key per demo run; operators keep theirs in the env file.
+  const signingKey = generateKeyPairSync('ed25519')
+    .privateKey.export({ format: 'pem', type: 'pkcs8' })
+    .toString()
   const config: WardenConfig = {
     WECOM_CORP_ID: CORP_ID,
     WECOM_AGENT_ID: AGENT_ID,
@@ -117,6 +121,11 @@ async function main(): Promise<void> {
     CALLBACK_BODY_LIMIT_BYTES: 65536,
     NUDGE_DUPLICATE_CHECK_SECONDS: 14400,
     JOBS_POLL_MS: 200,
+    ARCHIVE_TIMEZONE: 'Asia/Shanghai',
+    ARCHIVE_CHECKPOINT_MINUTES: 60,
+    RETENTION_FILE: 'config/retention.yaml',
+    MEDIA_MAX_BYTES: 104857600,
+    ARCHIVE_SIGNING_KEY: signingKey,
     HOST: '127.0.0.1',
     PORT: 0,
     LOG_LEVEL: (process.env.LOG_LEVEL as WardenConfig['LOG_LEVEL']) ?? 'warn',

@@ -4,15 +4,19 @@ import type { Connection, Model } from 'mongoose'
 import { buildExecutors } from './actions/executors.js'
 import { createMailer, type Mailer } from './actions/mailer.js'
 import { loadTemplates } from './actions/render-templates.js'
-import type { ArchiveResult } from './archive/archive-message.js'
+import type { ArchiveResult, MessageArchive } from './archive/archive-message.js'
+import { readSigningKey } from './archive/chain/signing-key.js'
 import { connectDatabase } from './archive/database.js'
 import { initModels, type WardenModels } from './archive/models.js'
+import { openArchive } from './archive/open-archive.js'
+import type { AuditLog } from './audit/audit-log.js'
 import { appCallbackRoutes } from './channels/app-callback/routes.js'
 import type { WardenConfig } from './config/env-schema.js'
 import { parseEncodingAesKey } from './crypto/aes-key.js'
 import { handleFrameworkError, installErrorHandler } from './errors/error-handler.js'
 import { healthRoutes } from './health/routes.js'
-import { createScheduler, type Scheduler } from './jobs/scheduler.js'
+import { checkpointJobs } from './jobs/checkpoint-job.js'
+import { createScheduler, type JobModule, type Scheduler } from './jobs/scheduler.js'
 import { buildLoggerOptions } from './logging/logger-options.js'
 import { type PolicyChange, policyChangeModel } from './policy/policy-change-model.js'
 import { createPolicyHolder, type ReloadResult } from './policy/policy-holder.js'
@@ -23,6 +27,10 @@ export interface WardenServices {
   config: WardenConfig
   connection: Connection
   models: WardenModels
+  /** The hash-chained message archive; every callback is appended through it. */
+  archive: MessageArchive
+  /** The hash-chained audit log of searches, exports, holds, policy changes and commands. */
+  audit: AuditLog
   scheduler: Scheduler
   mailer: Mailer
   policy(): PolicyEngine
@@ -58,6 +66,7 @@ export interface BuildOptions {
  */
 export async function buildApp(config: WardenConfig, options: BuildOptions = {}) {
   const aesKey = parseEncodingAesKey(config.WECOM_ENCODING_AES_KEY)
+  const signer = config.ARCHIVE_SIGNING_KEY ? readSigningKey(config.ARCHIVE_SIGNING_KEY) : null
   let policyChanges: Model<PolicyChange> | null = null
   const policy = await createPolicyHolder(config.POLICY_FILE, () => {
     if (!policyChanges) throw new Error('policy change log used before the database')
@@ -83,6 +92,7 @@ export async function buildApp(config: WardenConfig, options: BuildOptions = {})
 
   const connection = await connectDatabase({ uri: config.MONGODB_URI })
   const models = await initModels(connection)
+  const { archive, audit } = await openArchive(connection, config.ARCHIVE_TIMEZONE)
   policyChanges = policyChangeModel(connection)
 
   const mailer = createMailer(config.SMTP_URL, config.MAIL_FROM)
@@ -105,7 +115,23 @@ export async function buildApp(config: WardenConfig, options: BuildOptions = {})
     nudgeDuplicateCheckSeconds: config.NUDGE_DUPLICATE_CHECK_SECONDS,
     mailDomain: config.MAIL_FROM.split('@')[1] ?? 'wecom-warden.local',
   })
+  const jobModules: JobModule[] = []
+  if (signer) {
+    jobModules.push(
+      checkpointJobs({
+        connection,
+        signer,
+        everyMinutes: config.ARCHIVE_CHECKPOINT_MINUTES,
+        logger: app.log,
+      }),
+    )
+  } else {
+    app.log.warn(
+      'ARCHIVE_SIGNING_KEY is not set: the archive is hash-chained but no checkpoint is signed',
+    )
+  }
   const scheduler = createScheduler({
+    modules: jobModules,
     connection,
     models,
     policy: () => policy.current(),
@@ -127,6 +153,8 @@ export async function buildApp(config: WardenConfig, options: BuildOptions = {})
     config,
     connection,
     models,
+    archive,
+    audit,
     scheduler,
     mailer,
     policy: () => policy.current(),
@@ -134,6 +162,14 @@ export async function buildApp(config: WardenConfig, options: BuildOptions = {})
       const result = await policy.reload(actor)
       const level = result.outcome === 'refused' ? 'error' : 'info'
       app.log[level]({ actor, ...result }, 'policy reload')
+      await audit
+        .record({
+          actor,
+          action: 'policy.change',
+          params: { file: config.POLICY_FILE },
+          outcome: { ...result },
+        })
+        .catch((err: unknown) => app.log.error({ err }, 'policy change not audited'))
       return result
     },
     async afterArchive(stored, log) {

@@ -95,7 +95,7 @@ t.test('archived work left unprocessed by a crash is picked up after a restart',
   // The process "died" right after the durable write: archived, never enqueued.
   const xml = gamblingXml('9100000000000000004', 'zhangsan')
   await archiveMessage(
-    first.app.warden.models.messages,
+    first.app.warden.archive,
     'app-callback',
     parseInboundMessage(xml),
     xml,
@@ -172,7 +172,7 @@ t.test(
     })
     const xml = gamblingXml('9400000000000000001', 'user_a')
     const stored = await archiveMessage(
-      h.app.warden.models.messages,
+      h.app.warden.archive,
       'app-callback',
       parseInboundMessage(xml),
       xml,

@@ -1,6 +1,7 @@
 import mongoose, { type Connection } from 'mongoose'
 import t, { type Test } from 'tap'
-import { type ArchivedMessage, messageModel } from '../src/archive/message-model.js'
+import { appendMessageRecords, type NewMessageRecord } from '../src/archive/archive-message.js'
+import { openArchive } from '../src/archive/open-archive.js'
 import { runCli } from '../src/cli/run.js'
 import { dropDatabase, testDatabaseUri } from './helpers/harness.js'
 import { gamblingRule, REVIEW_RULE } from './helpers/policy.js'
@@ -14,7 +15,7 @@ const CURRENT_POLICY = ['rules:', ...gamblingRule('赌博'), ...REVIEW_RULE, '']
 const DRAFT_POLICY = ['rules:', ...gamblingRule('赌博, 下注'), ''].join('\n')
 const BROKEN_POLICY = ['rules:', '  - id: no-gambling', '    keywords: 赌博', ''].join('\n')
 
-type NewMessage = Omit<ArchivedMessage, '_id'>
+type NewMessage = NewMessageRecord
 
 function buildMessage(msgId: string, fromUser: string, content: string | null, age: number) {
   const receivedAt = new Date(NOW - age)
@@ -35,6 +36,10 @@ function buildMessage(msgId: string, fromUser: string, content: string | null, a
     rawXml: `<xml><MsgId>${msgId}</MsgId></xml>`,
     rawXmlEncoding: 'utf8',
     fields: { MsgId: msgId },
+    chatId: null,
+    sender: null,
+    relatesTo: null,
+    relation: null,
     processing: { state: 'evaluated', policyVersion: 'abc123abc123', evaluatedAt: receivedAt },
   }
   return record
@@ -100,9 +105,9 @@ const uri = testDatabaseUri('cli_backtest')
 await dropDatabase(uri)
 const connection = await mongoose.createConnection(uri).asPromise()
 t.teardown(() => connection.close())
-const messages = messageModel(connection)
-await messages.init()
-await messages.insertMany(MESSAGES)
+const { archive } = await openArchive(connection, 'Asia/Shanghai')
+await archive.messages.createIndexes()
+await appendMessageRecords(archive, MESSAGES)
 const snapshotBefore = await snapshotDatabase(connection)
 const env = { MONGODB_URI: uri }
 
@@ -261,7 +266,7 @@ t.test('reports progress on stderr every 10 000 messages of a long run', async (
   const records = Array.from({ length: 10_001 }, (_, i) =>
     buildMessage(`bulk-${i}`, `user${i % 40}`, texts[i % 3] ?? '', HOUR + i),
   )
-  await messageModel(bulk).insertMany(records, { lean: true })
+  await appendMessageRecords((await openArchive(bulk, 'Asia/Shanghai')).archive, records)
 
   const argv = ['--current', policies.current, '--policy', policies.draft, '--json']
   const result = await run(argv, { MONGODB_URI: bulkUri })
@@ -274,7 +279,7 @@ t.test('reports progress on stderr every 10 000 messages of a long run', async (
 
 t.test('the archive is exactly as it was after every backtest above', async (t) => {
   t.equal(await snapshotDatabase(connection), snapshotBefore)
-  t.equal(await messages.countDocuments(), MESSAGES.length)
+  t.equal(await archive.messages.countDocuments(), MESSAGES.length)
 })
 
 t.test('a backtest of an empty archive creates neither collection nor index', async (t) => {

@@ -1,12 +1,29 @@
 import type { Model, Types } from 'mongoose'
 import { WardenError } from '../errors/warden-error.js'
 import type { InboundMessage } from '../parse/inbound-message.js'
-import type { ArchivedMessage, Channel } from './message-model.js'
+import { GENESIS_HASH } from './chain/canonical-record.js'
+import type { ChainAppender } from './chain/chain-appender.js'
+import type { ArchivedMessage, Channel, SenderSnapshot } from './message-model.js'
+import { dayOf, textGrams } from './search-keys.js'
 
 export interface ArchiveResult {
   id: Types.ObjectId
   /** True when WeCom re-delivered a callback that is already archived. */
   duplicate: boolean
+  /** Place in the messages chain (-1 for a duplicate). */
+  seq: number
+}
+
+/** Where messages are archived: the collection, its hash chain and the day boundary. */
+export interface MessageArchive {
+  messages: Model<ArchivedMessage>
+  chain: ChainAppender
+  timeZone: string
+}
+
+export interface ArchiveExtras {
+  sender?: SenderSnapshot | null
+  chatId?: string | null
 }
 
 const DUPLICATE_KEY = 11000
@@ -18,46 +35,93 @@ export function buildDedupeKey(channel: Channel, inbound: InboundMessage): strin
 }
 
 /**
- * Writes one decrypted callback durably (majority, journaled). A re-delivery of the same
- * message hits the unique key and reports the existing record instead of writing a second.
- * A record the database refuses for its content is stored again in a reduced form (raw bytes
- * as base64, nothing derived), so that every authentic callback is kept.
+ * Appends one decrypted callback to the archive chain, durably (majority, journaled). A
+ * re-delivery of the same message hits the unique key and reports the existing record instead
+ * of writing a second. A record the database refuses for its content is stored again in a
+ * reduced form (raw bytes as base64, nothing derived), so that every authentic callback is kept.
  */
 export async function archiveMessage(
-  messages: Model<ArchivedMessage>,
+  archive: MessageArchive,
   channel: Channel,
   inbound: InboundMessage,
   rawXml: string,
   receivedAt: Date,
+  extras: ArchiveExtras = {},
 ): Promise<ArchiveResult> {
   const dedupeKey = buildDedupeKey(channel, inbound)
-  const record = buildRecord(dedupeKey, channel, inbound, rawXml, receivedAt)
+  const record = buildRecord(dedupeKey, channel, inbound, rawXml, receivedAt, archive, extras)
   try {
-    return await insertRecord(messages, record)
+    return await appendRecord(archive, record)
   } catch (err) {
     if (!isContentRefusal(err)) throw new WardenError('WARDEN_ARCHIVE_UNAVAILABLE', { cause: err })
     try {
-      return await insertRecord(messages, reduceRecord(record, rawXml))
+      return await appendRecord(archive, reduceRecord(record, rawXml))
     } catch (second) {
       throw new WardenError('WARDEN_ARCHIVE_UNAVAILABLE', { cause: second })
     }
   }
 }
 
-type NewRecord = Omit<ArchivedMessage, '_id'>
+type ChainFields = 'seq' | 'prevHash' | 'hash' | 'contentHash'
+type NewRecord = Omit<ArchivedMessage, '_id' | ChainFields>
 
-async function insertRecord(messages: Model<ArchivedMessage>, record: NewRecord) {
-  try {
-    const [created] = await messages.insertMany([record])
-    if (!created) throw new Error('insert returned no document')
-    return { id: created._id, duplicate: false }
-  } catch (err) {
-    if ((err as { code?: number }).code !== DUPLICATE_KEY) throw err
-    const existing = await messages.findOne({ dedupeKey: record.dedupeKey }, { _id: 1 }).lean()
-    if (!existing) throw err
-    return { id: existing._id, duplicate: true }
+/**
+ * Casts and validates the record as the schema says (defaults included), then appends exactly
+ * that document: what is hashed is what is stored.
+ */
+async function appendRecord(archive: MessageArchive, record: NewRecord): Promise<ArchiveResult> {
+  const plain = await castRecord(archive, record)
+  const appended = await archive.chain.append(plain, {
+    field: 'dedupeKey',
+    value: record.dedupeKey,
+  })
+  return {
+    id: appended.id as unknown as Types.ObjectId,
+    duplicate: appended.duplicate,
+    seq: appended.seq,
   }
 }
+
+/** The record as the schema casts it (defaults included), without the chain fields. */
+async function castRecord(archive: MessageArchive, record: NewRecord) {
+  const placeholder = {
+    seq: 0,
+    prevHash: GENESIS_HASH,
+    hash: GENESIS_HASH,
+    contentHash: GENESIS_HASH,
+  }
+  const doc = new archive.messages({ ...record, ...placeholder })
+  await doc.validate()
+  const {
+    seq: _s,
+    prevHash: _p,
+    hash: _h,
+    contentHash: _c,
+    ...plain
+  } = doc.toObject({
+    versionKey: false,
+    depopulate: true,
+  })
+  return plain
+}
+
+/**
+ * Bulk-appends records that were built elsewhere (imports, tests, the archive benchmark):
+ * each is cast and validated like a callback's, then chained in order.
+ */
+export async function appendMessageRecords(
+  archive: MessageArchive,
+  records: Omit<NewRecord, 'day' | 'grams'>[],
+): Promise<number> {
+  const plain = []
+  for (const record of records) {
+    const day = dayOf(record.createTime ?? record.receivedAt, archive.timeZone)
+    plain.push(await castRecord(archive, { ...record, day, grams: textGrams(record.content) }))
+  }
+  return archive.chain.appendMany(plain)
+}
+
+export type NewMessageRecord = Omit<NewRecord, 'day' | 'grams'>
 
 function buildRecord(
   dedupeKey: string,
@@ -65,9 +129,13 @@ function buildRecord(
   inbound: InboundMessage,
   rawXml: string,
   receivedAt: Date,
+  archive: MessageArchive,
+  extras: ArchiveExtras,
 ): NewRecord {
   // PostgreSQL-backed servers refuse U+0000 in text: such bytes are kept in base64 instead.
   const rawIsText = !rawXml.includes('\0')
+  const createTime = toDate(inbound.createTime)
+  const content = storableText(inbound.content)
   return {
     dedupeKey,
     msgId: inbound.msgId,
@@ -79,12 +147,18 @@ function buildRecord(
     corpId: storableText(inbound.corpId),
     agentId: storableText(inbound.agentId),
     fromUser: storableText(inbound.fromUser),
-    content: storableText(inbound.content),
-    createTime: toDate(inbound.createTime),
+    content,
+    createTime,
     receivedAt,
     rawXml: rawIsText ? rawXml : Buffer.from(rawXml, 'utf8').toString('base64'),
     rawXmlEncoding: rawIsText ? 'utf8' : 'base64',
     fields: storableFields(inbound.fields) as Record<string, unknown>,
+    chatId: extras.chatId ?? null,
+    sender: extras.sender ?? null,
+    relatesTo: null,
+    relation: null,
+    day: dayOf(createTime ?? receivedAt, archive.timeZone),
+    grams: textGrams(content),
     processing: { state: 'pending', policyVersion: null, evaluatedAt: null },
   }
 }
@@ -97,6 +171,7 @@ function reduceRecord(record: NewRecord, rawXml: string): NewRecord {
     msgType: null,
     event: null,
     content: null,
+    grams: [],
     rawXml: Buffer.from(rawXml, 'utf8').toString('base64'),
     rawXmlEncoding: 'base64',
     fields: { unstorable: true },

@@ -2,11 +2,41 @@ import { type Connection, type Model, Schema, type Types } from 'mongoose'
 
 export type Channel = 'app-callback'
 export type MessageKind = 'message' | 'event' | 'unknown'
+/** How a record relates to an earlier one: recalls and edits never change the original. */
+export type Relation = 'recall' | 'edit' | 'delete'
+
+/** Who sent it, as the directory said when it was archived (names, not only ids). */
+export interface SenderSnapshot {
+  userId: string | null
+  name: string | null
+  departments: number[]
+  mainDepartment: number | null
+  position: string | null
+  source: 'user/get' | 'cache' | 'unavailable' | 'none'
+  errcode: number | null
+  fetchedAt: Date | null
+}
+
+/** What is left of a record after its retention ran out: enough for the chain to verify. */
+export interface Tombstone {
+  at: Date
+  retentionRule: string
+  /** The audit record that holds the disposal. */
+  auditSeq: number
+}
 export type ProcessingState = 'pending' | 'evaluated' | 'failed'
 
-/** One archived callback. Content fields are written once; only `processing` ever changes. */
+/**
+ * One archived callback. Content fields are written once; only `processing` ever changes (and
+ * a disposal, which empties the record and leaves its chain fields and a tombstone).
+ */
 export interface ArchivedMessage {
   _id: Types.ObjectId
+  /** Place in the `messages` hash chain; see src/archive/chain. */
+  seq: number
+  prevHash: string
+  hash: string
+  contentHash: string
   /** Unique: channel, corp, agent, sender and msgId together, so WeCom's retries collide. */
   dedupeKey: string
   /** WeCom MsgId as a string (it exceeds 2^53), or a key derived from every field of an event. */
@@ -26,7 +56,17 @@ export interface ArchivedMessage {
   rawXml: string
   rawXmlEncoding: 'utf8' | 'base64'
   fields: Record<string, unknown>
-  /** Pipeline bookkeeping, not archive content (excluded from tamper evidence in #4). */
+  /** Conversation the message belongs to; null for a one-to-one message to the app. */
+  chatId: string | null
+  sender: SenderSnapshot | null
+  /** The earlier record this one recalls or edits; the original stays as it was. */
+  relatesTo: Types.ObjectId | null
+  relation: Relation | null
+  /** Search keys (not content): calendar day in ARCHIVE_TIMEZONE and text n-grams. */
+  day: string
+  grams: string[]
+  tombstone?: Tombstone | null
+  /** Pipeline bookkeeping, not archive content (outside the content hash). */
   processing: {
     state: ProcessingState
     policyVersion: string | null
@@ -37,6 +77,10 @@ export interface ArchivedMessage {
 
 const messageSchema = new Schema<ArchivedMessage>(
   {
+    seq: { type: Number, required: true },
+    prevHash: { type: String, required: true },
+    hash: { type: String, required: true },
+    contentHash: { type: String, required: true },
     dedupeKey: { type: String, required: true, unique: true },
     msgId: { type: String, required: true, index: true },
     hasWecomMsgId: { type: Boolean, required: true },
@@ -53,6 +97,13 @@ const messageSchema = new Schema<ArchivedMessage>(
     rawXml: { type: String, default: '' },
     rawXmlEncoding: { type: String, required: true, default: 'utf8' },
     fields: { type: Schema.Types.Mixed, required: true },
+    chatId: { type: String, default: null },
+    sender: { type: Schema.Types.Mixed, default: null },
+    relatesTo: { type: Schema.Types.ObjectId, default: null },
+    relation: { type: String, default: null },
+    day: { type: String, required: true },
+    grams: { type: [String], default: [] },
+    tombstone: { type: Schema.Types.Mixed, default: undefined },
     processing: {
       state: { type: String, required: true, default: 'pending', index: true },
       policyVersion: { type: String, default: null },
@@ -62,6 +113,13 @@ const messageSchema = new Schema<ArchivedMessage>(
   },
   { collection: 'messages', versionKey: false, minimize: false, strict: 'throw' },
 )
+
+// What search filters by (MongoDB serves these from the indexes; see docs in README, Search).
+messageSchema.index({ fromUser: 1, day: -1 })
+messageSchema.index({ chatId: 1, day: -1 })
+messageSchema.index({ day: -1, msgType: 1 })
+messageSchema.index({ grams: 1, day: -1 })
+messageSchema.index({ relatesTo: 1 })
 
 export function messageModel(connection: Connection): Model<ArchivedMessage> {
   return (

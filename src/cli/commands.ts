@@ -2,6 +2,7 @@ import type { CommandGroup } from './command-table.js'
 import { policyBacktestCommand } from './policy-backtest.js'
 import { policyCheckCommand } from './policy-check.js'
 import { policyTestCommand } from './policy-test.js'
+import { verifyCommand } from './verify.js'
 
 /**
  * Every command warden knows. A new command is a module exporting a Command (or a group of
@@ -16,5 +17,6 @@ export const WARDEN_COMMANDS: CommandGroup = {
       summary: 'check texts against the policy and test the policy against its examples',
       children: [policyCheckCommand, policyTestCommand, policyBacktestCommand],
     },
+    verifyCommand,
   ],
 }

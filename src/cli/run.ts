@@ -16,7 +16,8 @@ const VERSION_FLAGS = new Set(['--version', '-V'])
 
 /**
  * Runs one warden command line (without `node` and the script) and returns the exit code:
- * 0 success, 1 failure (an invalid policy, failed examples), 2 usage error.
+ * 0 success, 1 failure (an invalid policy, failed examples, a broken chain), 2 usage error,
+ * 3 the archive database could not be reached.
  */
 export async function runCli(argv: string[], io: CliIo): Promise<number> {
   if (VERSION_FLAGS.has(argv[0] ?? '')) {
@@ -67,6 +68,11 @@ function reportFailure(err: unknown, command: Command, commandPath: string, io: 
   if (isWardenError(err, 'WARDEN_POLICY_INVALID')) {
     writeLine(io.stderr, `${err.code}: ${err.message}`)
     return 1
+  }
+  if (isWardenError(err)) {
+    // Expected failures (database unreachable, a bad key, a hold conflict): code and reason.
+    writeLine(io.stderr, `${commandPath}: ${err.code}: ${err.message}`)
+    return err.code === 'WARDEN_ARCHIVE_UNAVAILABLE' ? 3 : 1
   }
   // Anything else is a bug; the stack is what whoever reports it will need.
   writeLine(io.stderr, `${commandPath}: unexpected failure`)

@@ -39,6 +39,12 @@ export const ENV_SCHEMA = {
     },
     NUDGE_DUPLICATE_CHECK_SECONDS: { type: 'integer', minimum: 0, maximum: 14400, default: 14400 },
     JOBS_POLL_MS: { type: 'integer', minimum: 50, maximum: 60000, default: 1000 },
+    ARCHIVE_TIMEZONE: { type: 'string', minLength: 1, default: 'Asia/Shanghai' },
+    ARCHIVE_SIGNING_KEY: { type: 'string', minLength: 1 },
+    ARCHIVE_VERIFY_KEY: { type: 'string', minLength: 1 },
+    ARCHIVE_CHECKPOINT_MINUTES: { type: 'integer', minimum: 1, maximum: 1440, default: 60 },
+    RETENTION_FILE: { type: 'string', minLength: 1, default: 'config/retention.yaml' },
+    MEDIA_MAX_BYTES: { type: 'integer', minimum: 1024, maximum: 1073741824, default: 104857600 },
     HOST: { type: 'string', default: '0.0.0.0' },
     PORT: { type: 'integer', minimum: 0, maximum: 65535, default: 3000 },
     LOG_LEVEL: {
@@ -65,6 +71,14 @@ export interface WardenConfig {
   CALLBACK_BODY_LIMIT_BYTES: number
   NUDGE_DUPLICATE_CHECK_SECONDS: number
   JOBS_POLL_MS: number
+  ARCHIVE_TIMEZONE: string
+  /** Ed25519 private key (PKCS#8 PEM, or the 32-byte seed in base64) for signed checkpoints. */
+  ARCHIVE_SIGNING_KEY?: string
+  /** Ed25519 public key (SPKI PEM or 32 bytes in base64) for `warden verify` without the secret. */
+  ARCHIVE_VERIFY_KEY?: string
+  ARCHIVE_CHECKPOINT_MINUTES: number
+  RETENTION_FILE: string
+  MEDIA_MAX_BYTES: number
   HOST: string
   PORT: number
   LOG_LEVEL: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent'
@@ -77,4 +91,5 @@ export const SECRET_VARIABLES = new Set([
   'WECOM_ENCODING_AES_KEY',
   'SMTP_URL',
   'MONGODB_URI',
+  'ARCHIVE_SIGNING_KEY',
 ])

@@ -35,6 +35,13 @@ export const ERRORS = {
 
   // archive
   WARDEN_ARCHIVE_UNAVAILABLE: { status: 503, message: 'archive is unavailable' },
+  WARDEN_ARCHIVE_CHAIN_CONTENDED: { status: 503, message: 'archive chain is busy; retry' },
+  WARDEN_ARCHIVE_CHAIN_BROKEN: { status: 500, message: 'archive chain does not verify' },
+  WARDEN_ARCHIVE_SIGNING_KEY_INVALID: {
+    status: 500,
+    message: 'archive signing key is not an Ed25519 key',
+  },
+  WARDEN_ARCHIVE_HELD: { status: 409, message: 'record is under legal hold' },
 
   // WeCom API
   WARDEN_WECOM_HTTP: { status: 502, message: 'WeCom API could not be reached' },

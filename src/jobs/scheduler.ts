@@ -30,6 +30,14 @@ export interface SchedulerOptions {
   sweepEvery?: string
   /** Pending work older than this is re-enqueued by the sweep (covers a crash mid-request). */
   sweepGraceMs?: number
+  /** Other stages' jobs (archive checkpoints, disposition, media), defined on the same agenda. */
+  modules?: JobModule[]
+}
+
+/** A stage's jobs: defined before agenda starts, recurring ones scheduled once it has. */
+export interface JobModule {
+  define(agenda: Agenda): void
+  schedule?(agenda: Agenda): Promise<void>
 }
 
 export interface Scheduler {
@@ -126,12 +134,15 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
     }
   })
 
+  for (const module of options.modules ?? []) module.define(agenda)
+
   return {
     enqueueEvaluation: (id) => enqueue(JOB_EVALUATE, id),
     enqueueAction: (id) => enqueue(JOB_ACTION, id),
     async start() {
       await agenda.start()
       await agenda.every(options.sweepEvery ?? '1 minute', JOB_SWEEP)
+      for (const module of options.modules ?? []) await module.schedule?.(agenda)
     },
     async stop() {
       // Let running sends finish and be recorded, so a restart does not send them again.

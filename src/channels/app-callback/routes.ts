@@ -73,7 +73,7 @@ export async function appCallbackRoutes(app: FastifyInstance, options: AppCallba
       const inbound = readInbound(plaintext)
 
       const stored = await archiveMessage(
-        app.warden.models.messages,
+        app.warden.archive,
         'app-callback',
         inbound,
         plaintext,

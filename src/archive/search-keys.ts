@@ -1,0 +1,77 @@
+/**
+ * Search keys stored beside each message. FerretDB has no text index and MongoDB's does not
+ * segment Chinese, so text search uses character n-grams: every distinct bigram of the search
+ * form of the text, plus each CJK character on its own (one-character Chinese queries are
+ * common: 赌, 股). A query looks up one of its grams by equality and then checks the candidates
+ * for the whole substring. Time ranges use `day` buckets, which equality can also reach.
+ */
+
+const MAX_GRAMS = 4096
+const CJK = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Hangul}]/u
+const SPACE = /\s+/gu
+
+/** What search compares: NFKC, lower case, no white space. Used for texts and queries alike. */
+export function searchForm(text: string): string {
+  return text.normalize('NFKC').toLowerCase().replace(SPACE, '')
+}
+
+export function textGrams(text: string | null): string[] {
+  if (!text) return []
+  const chars = Array.from(searchForm(text))
+  const grams = new Set<string>()
+  for (let i = 0; i < chars.length && grams.size < MAX_GRAMS; i++) {
+    const char = chars[i] as string
+    if (CJK.test(char)) grams.add(char)
+    const next = chars[i + 1]
+    if (next !== undefined) grams.add(char + next)
+  }
+  if (chars.length === 1) grams.add(chars[0] as string)
+  return [...grams]
+}
+
+/**
+ * The gram a query is looked up by: for one character the character, else the bigram that
+ * is least likely to be common (CJK over Latin, then the later one, which tends to be rarer in
+ * chat than an opening particle).
+ */
+export function queryGrams(query: string): string[] {
+  const chars = Array.from(searchForm(query))
+  if (chars.length === 0) return []
+  if (chars.length === 1) return [chars[0] as string]
+  const grams: string[] = []
+  for (let i = 0; i + 1 < chars.length; i++) grams.push((chars[i] as string) + chars[i + 1])
+  return [...new Set(grams)]
+}
+
+const dayFormats = new Map<string, Intl.DateTimeFormat>()
+
+/** The calendar day of `at` in `timeZone`, as YYYY-MM-DD. */
+export function dayOf(at: Date, timeZone: string): string {
+  let format = dayFormats.get(timeZone)
+  if (!format) {
+    format = new Intl.DateTimeFormat('en-CA', {
+      timeZone,
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+    })
+    dayFormats.set(timeZone, format)
+  }
+  return format.format(at)
+}
+
+/** Every day from `from` to `to` inclusive (both YYYY-MM-DD), newest first. */
+export function daysBetween(from: Date, to: Date, timeZone: string, limit = 3660): string[] {
+  const days: string[] = []
+  const seen = new Set<string>()
+  // Step by 6 h so that no calendar day in any zone is skipped; keep each day once.
+  for (let at = to.getTime(); at >= from.getTime() - 6 * 3_600_000; at -= 6 * 3_600_000) {
+    const day = dayOf(new Date(Math.max(at, from.getTime())), timeZone)
+    if (!seen.has(day)) {
+      seen.add(day)
+      days.push(day)
+      if (days.length >= limit) break
+    }
+  }
+  return days
+}

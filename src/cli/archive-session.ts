@@ -1,0 +1,42 @@
+import mongoose, { type Connection } from 'mongoose'
+import { type ArchiveHandles, openArchive } from '../archive/open-archive.js'
+import { WardenError } from '../errors/warden-error.js'
+import { createUsageError } from './args.js'
+import type { CliIo } from './command-table.js'
+
+const CONNECT_TIMEOUT_MS = 5_000
+
+export interface ArchiveSession extends ArchiveHandles {
+  connection: Connection
+  env: Record<string, string | undefined>
+}
+
+/**
+ * Runs `work` against the archive named by MONGODB_URI and closes the connection however it
+ * ends. A missing variable is a usage error; an unreachable database is WARDEN_ARCHIVE_UNAVAILABLE.
+ */
+export async function withArchive<T>(
+  io: CliIo,
+  commandPath: string,
+  work: (session: ArchiveSession) => Promise<T>,
+): Promise<T> {
+  const uri = io.env.MONGODB_URI
+  if (!uri) throw createUsageError('MONGODB_URI must name the archive database', commandPath)
+  const connection = mongoose.createConnection(uri, {
+    serverSelectionTimeoutMS: CONNECT_TIMEOUT_MS,
+    writeConcern: { w: 'majority', j: true },
+    autoIndex: false,
+  })
+  try {
+    await connection.asPromise()
+  } catch (cause) {
+    await connection.close().catch(() => {})
+    throw new WardenError('WARDEN_ARCHIVE_UNAVAILABLE', { cause })
+  }
+  try {
+    const handles = await openArchive(connection, io.env.ARCHIVE_TIMEZONE || 'Asia/Shanghai')
+    return await work({ ...handles, connection, env: io.env })
+  } finally {
+    await connection.close().catch(() => {})
+  }
+}
