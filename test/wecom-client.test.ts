@@ -7,6 +7,7 @@ import {
   type WecomSimulator,
 } from '../src/simulator/wecom-simulator.js'
 import { truncateUtf8, WecomClient } from '../src/wecom/api-client.js'
+import { readFilename } from '../src/wecom/media-response.js'
 import { clearTokenCache } from '../src/wecom/token-cache.js'
 import type { WecomClientOptions } from '../src/wecom/types.js'
 
@@ -400,3 +401,15 @@ async function startSilentServer(t: Test): Promise<{ server: Server; port: numbe
   const address = server.address()
   return { server, port: typeof address === 'object' && address ? address.port : 0 }
 }
+
+t.test('media filenames are read from either form and lose any path', async (t) => {
+  const rawUtf8 = Buffer.from('attachment; filename="合同.pdf"', 'utf8').toString('latin1')
+
+  t.equal(readFilename('attachment; filename="a.jpg"'), 'a.jpg')
+  t.equal(readFilename('attachment; filename="x.jpg"; filename*=UTF-8\'\'%E5%9B%BE.jpg'), '图.jpg')
+  t.equal(readFilename(rawUtf8), '合同.pdf')
+  t.equal(readFilename('attachment; filename="../../etc/passwd"'), 'passwd')
+  t.equal(readFilename("attachment; filename*=UTF-8''%E0%A4%A; filename=ok.txt"), 'ok.txt')
+  t.equal(readFilename('attachment; filename=""'), null)
+  t.equal(readFilename(null), null)
+})

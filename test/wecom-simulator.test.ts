@@ -306,3 +306,74 @@ t.test('deliverCallback POSTs the envelope as text/xml to /wecom/callback', asyn
   t.equal(seen.headers?.['content-type'], 'text/xml')
   t.equal(seen.body, built.body)
 })
+
+t.test('user/get answers members and WeCom errcodes for the rest', async (t) => {
+  const { sim, getToken } = await startSim(t)
+  const { access_token: token } = await getToken()
+  sim.addUser({ userid: 'Li_Lei', name: '李雷', department: [7], mainDepartment: 7 })
+  const get = async (query: string) =>
+    (await (await fetch(`${sim.url}/cgi-bin/user/get?${query}`)).json()) as Json
+
+  const seeded = await get(`access_token=${token}&userid=zhangsan`)
+  const listed = await get(`access_token=${token}&userid=user_a`)
+  const added = await get(`access_token=${token}&userid=li_lei`)
+  const codes = [
+    (await get(`access_token=${token}`)).errcode,
+    (await get(`access_token=${token}&userid=nobody`)).errcode,
+    (await get(`access_token=${token}&userid=wangwu`)).errcode,
+    (await get('access_token=made-up&userid=zhangsan')).errcode,
+    (await get('userid=zhangsan')).errcode,
+  ]
+
+  t.match(seeded, { errcode: 0, userid: 'zhangsan', name: '张三', department: [1, 2] })
+  t.match(listed, { errcode: 0, userid: 'user_a', name: 'user_a', department: [1] })
+  t.match(added, { errcode: 0, userid: 'Li_Lei', name: '李雷', main_department: 7 })
+  t.notOk('mobile' in seeded || 'email' in seeded || 'avatar' in seeded)
+  t.same(codes, [41009, 60111, 60011, 40014, 41001])
+})
+
+t.test('media/get serves the bytes with type and filename until three days pass', async (t) => {
+  const { sim, clock, getToken } = await startSim(t)
+  let { access_token: token } = await getToken()
+  const bytes = Buffer.from([0xff, 0xd8, 0xff, 0xe0, 0x00, 0x10])
+  const mediaId = sim.addMedia(bytes, { contentType: 'image/jpeg', filename: '照片 1.jpg' })
+  const get = (id: string) =>
+    fetch(`${sim.url}/cgi-bin/media/get?access_token=${token}&media_id=${id}`)
+
+  const served = await get(mediaId)
+  const body = Buffer.from(await served.arrayBuffer())
+  const unknown = (await (await get('no-such-id')).json()) as Json
+  clock.ms += 3 * 24 * 3600 * 1000 - 1
+  token = (await getToken()).access_token
+  const lastMoment = await get(mediaId)
+  clock.ms += 1
+  const expired = (await (await get(mediaId)).json()) as Json
+
+  t.equal(served.headers.get('content-type'), 'image/jpeg')
+  t.equal(
+    served.headers.get('content-disposition'),
+    `attachment; filename="__ 1.jpg"; filename*=UTF-8''%E7%85%A7%E7%89%87%201.jpg`,
+  )
+  t.ok(body.equals(bytes))
+  t.equal(lastMoment.headers.get('content-type'), 'image/jpeg')
+  t.same([unknown.errcode, expired.errcode], [40007, 40007])
+  t.same(
+    sim.calls('media/get').map((call) => call.errcode),
+    [0, 40007, 0, 40007],
+  )
+})
+
+t.test('delay holds answers back and closing the simulator cuts the wait', async (t) => {
+  const { sim, getToken } = await startSim(t)
+  const { access_token: token } = await getToken()
+  sim.delay('user/get', 60_000)
+
+  const pending = fetch(`${sim.url}/cgi-bin/user/get?access_token=${token}&userid=lisi`)
+  await new Promise((resolve) => setTimeout(resolve, 50))
+  const answeredWhileDelayed = sim.calls('user/get').length
+  await sim.close()
+  const reply = (await (await pending).json()) as Json
+
+  t.equal(answeredWhileDelayed, 0)
+  t.match(reply, { errcode: 0, name: '李四' })
+})

@@ -1,14 +1,22 @@
-import Fastify, { type FastifyRequest } from 'fastify'
+import { setTimeout as sleep } from 'node:timers/promises'
+import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify'
 import { WardenError } from '../errors/warden-error.js'
+import { MediaShelf, type SimulatedMediaOptions, type StoredMedia } from './media-shelf.js'
+import { MemberDirectory, type SimulatedMember } from './member-directory.js'
 import { type ApiReply, type DeliveredMessage, MessageDesk } from './message-desk.js'
 import { type SimulatedApp, TokenBook } from './token-book.js'
 
+export type { SimulatedMediaOptions } from './media-shelf.js'
+export type { SimulatedMember } from './member-directory.js'
 export type { DeliveredMessage } from './message-desk.js'
 export type SimulatorApp = SimulatedApp
 
 export interface SimulatorOptions {
   apps: SimulatorApp[]
+  /** Members who can receive messages; user/get also knows them (name = id, department 1). */
   users: string[]
+  /** More user/get members, beside the seeded ones (张三 zhangsan, 李四 lisi, …). */
+  members?: SimulatedMember[]
   /** Members who exist but lack an interface licence: listed in `unlicenseduser`, not served. */
   unlicensedUsers?: string[]
   /** Default 7200, as WeCom. */
@@ -36,8 +44,17 @@ export interface WecomSimulator {
   expireAllTokens(): void
   /** The next use of any token issued so far answers 40014, as when WeCom drops one early. */
   revokeAllTokens(): void
-  /** Queues a one-shot reply for the next call to `path`, e.g. { errcode: 60020 }. */
-  failNext(path: string, response: Record<string, unknown>): void
+  /**
+   * Queues a one-shot reply for the next call to `path`, e.g. { errcode: 60020 }, sent as JSON
+   * or with the given Content-Type.
+   */
+  failNext(path: string, response: Record<string, unknown>, contentType?: string): void
+  /** Every later call to `path` waits this long before answering; 0 stops it. */
+  delay(path: string, ms: number): void
+  /** Adds (or replaces) a member user/get answers for. */
+  addUser(member: SimulatedMember): void
+  /** Stores bytes as WeCom would for a received image/voice/video/file; returns the media_id. */
+  addMedia(bytes: Buffer, options: SimulatedMediaOptions): string
   /** The old secret stops working and the app's tokens are revoked. */
   rotateSecret(corpId: string, agentId: string, newSecret: string): void
   close(): Promise<void>
@@ -45,6 +62,13 @@ export interface WecomSimulator {
 
 const GETTOKEN_PATH = '/cgi-bin/gettoken'
 const SEND_PATH = '/cgi-bin/message/send'
+const USER_GET_PATH = '/cgi-bin/user/get'
+const MEDIA_GET_PATH = '/cgi-bin/media/get'
+
+interface InjectedReply {
+  body: Record<string, unknown>
+  contentType: string | undefined
+}
 
 /** A local stand-in for qyapi.weixin.qq.com speaking WeCom's JSON, for tests and the demo. */
 export async function startWecomSimulator(options: SimulatorOptions): Promise<WecomSimulator> {
@@ -57,16 +81,35 @@ export async function startWecomSimulator(options: SimulatorOptions): Promise<We
     perUserPerMinute: options.perUserPerMinute ?? 30,
     now,
   })
+  const members = new MemberDirectory(options.users)
+  for (const member of options.members ?? []) members.add(member)
+  const shelf = new MediaShelf(now)
   const callLog: SimulatedCall[] = []
-  const injected = new Map<string, Record<string, unknown>[]>()
+  const injected = new Map<string, InjectedReply[]>()
+  const delays = new Map<string, number>()
+  const closing = new AbortController()
 
-  function answer(path: string, request: FastifyRequest, produce: () => ApiReply): unknown {
-    const reply = injected.get(path)?.shift() ?? produce()
-    const errcode = typeof reply.errcode === 'number' ? reply.errcode : 0
+  function answer(
+    path: string,
+    request: FastifyRequest,
+    reply: FastifyReply,
+    produce: () => ApiReply,
+  ): unknown {
+    const queued = injected.get(path)?.shift()
+    const body = queued?.body ?? produce()
+    const errcode = typeof body.errcode === 'number' ? body.errcode : 0
     const atMs = now()
     callLog.push({ path, atMs, errcode })
-    if (errcode === 0) return reply
-    return { ...reply, errmsg: decorateErrmsg(reply.errmsg, errcode, request.ip, atMs) }
+    if (queued?.contentType) reply.header('content-type', queued.contentType)
+    if (errcode === 0) return queued?.contentType ? JSON.stringify(body) : body
+    const decorated = { ...body, errmsg: decorateErrmsg(body.errmsg, errcode, request.ip, atMs) }
+    return queued?.contentType ? JSON.stringify(decorated) : decorated
+  }
+
+  /** A slow WeCom, for timeout tests; closing the simulator cuts the wait short. */
+  async function pause(path: string): Promise<void> {
+    const ms = delays.get(path) ?? 0
+    if (ms > 0) await sleep(ms, undefined, { signal: closing.signal }).catch(() => {})
   }
 
   const server = Fastify({ logger: false })
@@ -76,18 +119,55 @@ export async function startWecomSimulator(options: SimulatorOptions): Promise<We
     done(null, body)
   })
 
-  server.get(GETTOKEN_PATH, async (request) => {
+  server.get(GETTOKEN_PATH, async (request, reply) => {
     const query = request.query as Record<string, string | undefined>
-    return answer(GETTOKEN_PATH, request, () => issueToken(apps, tokens, query))
+    return answer(GETTOKEN_PATH, request, reply, () => issueToken(apps, tokens, query))
   })
 
-  server.post(SEND_PATH, async (request) => {
+  server.post(SEND_PATH, async (request, reply) => {
     const query = request.query as Record<string, string | undefined>
-    return answer(SEND_PATH, request, () => {
+    return answer(SEND_PATH, request, reply, () => {
       const found = tokens.look(query.access_token)
       if ('errcode' in found) return found
       return desk.send(found.app, typeof request.body === 'string' ? request.body : '')
     })
+  })
+
+  server.get(USER_GET_PATH, async (request, reply) => {
+    const query = request.query as Record<string, string | undefined>
+    await pause(USER_GET_PATH)
+    return answer(USER_GET_PATH, request, reply, () => {
+      const found = tokens.look(query.access_token)
+      return 'errcode' in found ? found : members.get(query.userid)
+    })
+  })
+
+  // One URL, two kinds of answer: file bytes on success, a JSON errcode otherwise.
+  server.get(MEDIA_GET_PATH, async (request, reply) => {
+    const query = request.query as Record<string, string | undefined>
+    await pause(MEDIA_GET_PATH)
+    const served: { media?: StoredMedia } = {}
+    const body = answer(MEDIA_GET_PATH, request, reply, () => {
+      const found = tokens.look(query.access_token)
+      if ('errcode' in found) return found
+      const lookup = shelf.get(query.media_id)
+      if ('errcode' in lookup) return lookup
+      served.media = lookup.media
+      return { errcode: 0, errmsg: 'ok' }
+    })
+    const file = served.media
+    if (!file) return body
+
+    reply.header('content-type', file.contentType)
+    if (file.filename !== null) {
+      const ascii = file.filename.replace(/[^\x20-\x7e]/g, '_').replaceAll('"', '_')
+      const encoded = encodeURIComponent(file.filename)
+      reply.header(
+        'content-disposition',
+        `attachment; filename="${ascii}"; filename*=UTF-8''${encoded}`,
+      )
+    }
+    return reply.send(file.bytes)
   })
 
   server.get('/_sim/inbox', async (request) => {
@@ -106,18 +186,24 @@ export async function startWecomSimulator(options: SimulatorOptions): Promise<We
     calls: (path) => callLog.filter((call) => path === undefined || call.path === toApiPath(path)),
     expireAllTokens: () => tokens.expireAll(),
     revokeAllTokens: () => tokens.revokeAll(),
-    failNext(path, response) {
+    failNext(path, response, contentType) {
       const queue = injected.get(toApiPath(path)) ?? []
-      queue.push(response)
+      queue.push({ body: response, contentType })
       injected.set(toApiPath(path), queue)
     },
+    delay: (path, ms) => delays.set(toApiPath(path), ms),
+    addUser: (member) => members.add(member),
+    addMedia: (bytes, mediaOptions) => shelf.add(bytes, mediaOptions),
     rotateSecret(corpId, agentId, newSecret) {
       const app = apps.find((a) => a.corpId === corpId && a.agentId === agentId)
       if (!app) throw new WardenError('WARDEN_NOT_FOUND', { details: { corpId, agentId } })
       app.secret = newSecret
       tokens.revokeApp(app)
     },
-    close: () => server.close(),
+    close() {
+      closing.abort()
+      return server.close()
+    },
   }
 }
 

@@ -8,8 +8,10 @@ import {
   toHttpError,
   toWecomError,
 } from './errcodes.js'
+import { isTextType, readCapped, readFilename, tryParseReply } from './media-response.js'
 import { computeTokenKey, type IssuedToken, invalidateToken, obtainToken } from './token-cache.js'
 import type {
+  MediaFile,
   SendResult,
   SendTextRequest,
   WecomClientOptions,
@@ -19,13 +21,20 @@ import type {
 
 const GETTOKEN_PATH = '/cgi-bin/gettoken'
 const SEND_PATH = '/cgi-bin/message/send'
+const USER_GET_PATH = '/cgi-bin/user/get'
+const MEDIA_GET_PATH = '/cgi-bin/media/get'
 const TEXT_LIMIT_BYTES = 2048
 const MAX_RECIPIENTS = 1000
 const MAX_DUPLICATE_CHECK_SECONDS = 4 * 3600
 const DEFAULT_TIMEOUT_MS = 10_000
 const DEFAULT_RETRY_DELAYS_MS = [200, 1000]
+const DEFAULT_MEDIA_TIMEOUT_MS = 60_000
+const DEFAULT_MAX_MEDIA_BYTES = 32 * 1024 * 1024
 /** WeCom's own advice for errcode -1: at most three tries. */
 const MAX_TRIES = 3
+
+/** A call's outcome before its errcode is checked: WeCom JSON, or data of another kind. */
+type Answer<T> = { reply: WecomReply } | { data: T }
 
 /** Calls WeCom's server API for one self-built app; errors come out as WardenErrors. */
 export class WecomClient {
@@ -52,12 +61,30 @@ export class WecomClient {
 
   async sendText(request: SendTextRequest): Promise<SendResult> {
     const body = buildTextBody(request, this.#options.credentials.agentId)
-    const reply = await this.#retryWhileBusy(() => this.#postWithToken(SEND_PATH, body))
+    const reply = await this.#retryWhileBusy(() => this.#jsonWithToken(SEND_PATH, {}, body))
     return {
       msgId: typeof reply.msgid === 'string' && reply.msgid !== '' ? reply.msgid : null,
       invalidUsers: splitUserIds(reply.invaliduser),
       unlicensedUsers: splitUserIds(reply.unlicenseduser),
     }
+  }
+
+  /** The raw user/get reply (errcode 0); which fields it carries depends on the app's age. */
+  async getUser(userId: string): Promise<WecomReply> {
+    if (userId === '') throw invalidRequest('getUser needs a user id')
+    return this.#retryWhileBusy(() => this.#jsonWithToken(USER_GET_PATH, { userid: userId }))
+  }
+
+  /** The bytes of a media id (valid 3 days after upload); WeCom's JSON errors are thrown. */
+  async getMedia(mediaId: string): Promise<MediaFile> {
+    if (mediaId === '') throw invalidRequest('getMedia needs a media id')
+    const query = { media_id: mediaId }
+    const answer = await this.#retryWhileBusy(() =>
+      this.#callWithToken(MEDIA_GET_PATH, (token) => this.#requestMedia(query, token)),
+    )
+    // errcode 0 without bytes is not a file: never hand JSON on as media.
+    if ('reply' in answer) throw toHttpError('bad-body', MEDIA_GET_PATH)
+    return answer.data
   }
 
   async #fetchToken(): Promise<IssuedToken> {
@@ -73,21 +100,39 @@ export class WecomClient {
     return { accessToken, expiresInSeconds: expiresIn }
   }
 
+  async #jsonWithToken(
+    path: string,
+    query: Record<string, string>,
+    body?: unknown,
+  ): Promise<WecomReply> {
+    const answer = await this.#callWithToken<never>(path, async (token) => ({
+      reply: await this.#request(path, { ...query, access_token: token }, body),
+    }))
+    return 'reply' in answer ? answer.reply : answer.data
+  }
+
   /** A token WeCom rejects early (P18) is refetched once and the call retried once. */
-  async #postWithToken(path: string, body: unknown): Promise<WecomReply> {
+  async #callWithToken<T>(
+    path: string,
+    call: (token: string) => Promise<Answer<T>>,
+  ): Promise<Answer<T>> {
     const token = await this.getAccessToken()
-    const reply = await this.#request(path, { access_token: token }, body)
-    const errcode = reply.errcode as number
-    if (!TOKEN_REJECTED_ERRCODES.has(errcode)) return this.#check(path, reply, [token])
+    const answer = await call(token)
+    if (!('reply' in answer)) return answer
+    const errcode = answer.reply.errcode as number
+    if (!TOKEN_REJECTED_ERRCODES.has(errcode)) {
+      return { reply: this.#check(path, answer.reply, [token]) }
+    }
 
     this.#log?.warn({ path, errcode }, 'wecom token rejected')
     invalidateToken(this.#tokenKey, token)
     const fresh = await this.getAccessToken()
-    const retried = await this.#request(path, { access_token: fresh }, body)
-    return this.#check(path, retried, [token, fresh])
+    const retried = await call(fresh)
+    if (!('reply' in retried)) return retried
+    return { reply: this.#check(path, retried.reply, [token, fresh]) }
   }
 
-  async #retryWhileBusy(call: () => Promise<WecomReply>): Promise<WecomReply> {
+  async #retryWhileBusy<T>(call: () => Promise<T>): Promise<T> {
     const delays = this.#options.retryDelaysMs ?? DEFAULT_RETRY_DELAYS_MS
     for (let attempt = 1; ; attempt++) {
       try {
@@ -141,6 +186,36 @@ export class WecomClient {
       throw toFetchError(err, path)
     }
     return parseReply(text, path)
+  }
+
+  /**
+   * media/get answers bytes with a Content-Disposition on success and a JSON errcode body on
+   * failure, both with HTTP 200. Only a body that carries a filename, or that is not text and
+   * not a JSON errcode, counts as media.
+   */
+  async #requestMedia(query: Record<string, string>, token: string): Promise<Answer<MediaFile>> {
+    const path = MEDIA_GET_PATH
+    const url = `${this.#baseUrl}${path}?${new URLSearchParams({ ...query, access_token: token })}`
+    const timeoutMs = this.#options.mediaTimeoutMs ?? DEFAULT_MEDIA_TIMEOUT_MS
+    let bytes: Buffer
+    let headers: Headers
+    try {
+      const response = await this.#fetch(url, { signal: AbortSignal.timeout(timeoutMs) })
+      headers = response.headers
+      bytes = await readCapped(response, this.#options.maxMediaBytes ?? DEFAULT_MAX_MEDIA_BYTES)
+      if (!response.ok) throw toHttpError('bad-status', path, { httpStatus: response.status })
+    } catch (err) {
+      if (err instanceof WardenError) throw err
+      throw toFetchError(err, path)
+    }
+
+    const contentType = headers.get('content-type')
+    const filename = readFilename(headers.get('content-disposition'))
+    if (filename !== null) return { data: { bytes, contentType, filename } }
+    const reply = tryParseReply(bytes)
+    if (reply) return { reply }
+    if (isTextType(contentType)) throw toHttpError('bad-body', path)
+    return { data: { bytes, contentType, filename: null } }
   }
 }
 

@@ -27,6 +27,10 @@ export interface WecomClientOptions {
   nowMs?: () => number
   /** Waits before the 2nd and 3rd try after errcode -1; default [200, 1000]. */
   retryDelaysMs?: readonly number[]
+  /** Per media/get call, default 60 000: a file may be 20 MB. */
+  mediaTimeoutMs?: number
+  /** media/get bodies above this are refused, default 32 MiB (WeCom's largest is 20 MB). */
+  maxMediaBytes?: number
 }
 
 export interface SendTextRequest {
@@ -48,4 +52,12 @@ export interface WecomReply {
   errcode?: unknown
   errmsg?: unknown
   [field: string]: unknown
+}
+
+/** What media/get answered with bytes: the same URL answers JSON when it fails. */
+export interface MediaFile {
+  bytes: Buffer
+  contentType: string | null
+  /** From Content-Disposition, stripped of any path; null when WeCom named none. */
+  filename: string | null
 }
