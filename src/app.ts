@@ -14,14 +14,20 @@ import { appCallbackRoutes } from './channels/app-callback/routes.js'
 import type { WardenConfig } from './config/env-schema.js'
 import { parseEncodingAesKey } from './crypto/aes-key.js'
 import { handleFrameworkError, installErrorHandler } from './errors/error-handler.js'
+import { WardenError } from './errors/warden-error.js'
 import { healthRoutes } from './health/routes.js'
 import { checkpointJobs } from './jobs/checkpoint-job.js'
+import { dispositionJobs } from './jobs/disposition-job.js'
+import { mediaJobModule } from './jobs/media-module.js'
 import { createScheduler, type JobModule, type Scheduler } from './jobs/scheduler.js'
 import { buildLoggerOptions } from './logging/logger-options.js'
+import { type MediaSource, registerMedia } from './media/register-media.js'
 import { type PolicyChange, policyChangeModel } from './policy/policy-change-model.js'
 import { createPolicyHolder, type ReloadResult } from './policy/policy-holder.js'
 import type { PolicyEngine } from './policy/types.js'
+import { loadRetentionFile } from './retention/retention-rules.js'
 import { WecomClient } from './wecom/api-client.js'
+import { createUserDirectory, type SenderSnapshot } from './wecom/user-directory.js'
 
 export interface WardenServices {
   config: WardenConfig
@@ -36,8 +42,13 @@ export interface WardenServices {
   policy(): PolicyEngine
   /** Re-reads POLICY_FILE; a policy that fails validation or its examples is refused. */
   reloadPolicy(actor: string): Promise<ReloadResult>
-  /** What follows a durable archive write: hand the message to the policy stage. */
-  afterArchive(stored: ArchiveResult, log: FastifyBaseLogger): Promise<void>
+  /** Who a WeCom member is, as the directory says now (cached; never throws, bounded wait). */
+  senderOf(userId: string | null): Promise<SenderSnapshot>
+  /**
+   * What follows a durable archive write: register its media (durably, so a failure here is
+   * answered 503 and WeCom's retry registers it), then hand the message to the policy stage.
+   */
+  afterArchive(stored: ArchiveResult, log: FastifyBaseLogger, media?: MediaSource): Promise<void>
 }
 
 declare module 'fastify' {
@@ -92,7 +103,9 @@ export async function buildApp(config: WardenConfig, options: BuildOptions = {})
 
   const connection = await connectDatabase({ uri: config.MONGODB_URI })
   const models = await initModels(connection)
-  const { archive, audit } = await openArchive(connection, config.ARCHIVE_TIMEZONE)
+  const { archive, audit, holds } = await openArchive(connection, config.ARCHIVE_TIMEZONE)
+  // Read now so that a broken retention file stops start-up, not a disposition run at night.
+  await loadRetentionFile(config.RETENTION_FILE)
   policyChanges = policyChangeModel(connection)
 
   const mailer = createMailer(config.SMTP_URL, config.MAIL_FROM)
@@ -104,7 +117,9 @@ export async function buildApp(config: WardenConfig, options: BuildOptions = {})
       secret: config.WECOM_SECRET,
     },
     logger: app.log,
+    maxMediaBytes: config.MEDIA_MAX_BYTES,
   })
+  const directory = createUserDirectory({ wecom, logger: app.log })
 
   const executors = buildExecutors({
     violations: models.violations,
@@ -115,7 +130,24 @@ export async function buildApp(config: WardenConfig, options: BuildOptions = {})
     nudgeDuplicateCheckSeconds: config.NUDGE_DUPLICATE_CHECK_SECONDS,
     mailDomain: config.MAIL_FROM.split('@')[1] ?? 'wecom-warden.local',
   })
-  const jobModules: JobModule[] = []
+  const media = mediaJobModule({
+    connection,
+    models,
+    fetchMedia: (mediaId) => wecom.getMedia(mediaId),
+    logger: app.log,
+  })
+  const jobModules: JobModule[] = [
+    media,
+    dispositionJobs({
+      connection,
+      models,
+      audit,
+      holds,
+      timeZone: config.ARCHIVE_TIMEZONE,
+      retentionFile: config.RETENTION_FILE,
+      logger: app.log,
+    }),
+  ]
   if (signer) {
     jobModules.push(
       checkpointJobs({
@@ -132,6 +164,8 @@ export async function buildApp(config: WardenConfig, options: BuildOptions = {})
   }
   const scheduler = createScheduler({
     modules: jobModules,
+    enqueueMedia: (id) => media.enqueue(id),
+    timeZone: config.ARCHIVE_TIMEZONE,
     connection,
     models,
     policy: () => policy.current(),
@@ -172,7 +206,19 @@ export async function buildApp(config: WardenConfig, options: BuildOptions = {})
         .catch((err: unknown) => app.log.error({ err }, 'policy change not audited'))
       return result
     },
-    async afterArchive(stored, log) {
+    senderOf: (userId) => directory.snapshot(userId),
+    async afterArchive(stored, log, source) {
+      const needsFetch = source
+        ? await registerMedia(models, source).catch((cause: unknown) => {
+            throw new WardenError('WARDEN_ARCHIVE_UNAVAILABLE', { cause })
+          })
+        : false
+      if (needsFetch) {
+        await media.enqueue(stored.id).catch((err: unknown) => {
+          // Registered durably: the sweep re-enqueues pending media.
+          log.warn({ err, messageId: stored.id.toHexString() }, 'media fetch not enqueued')
+        })
+      }
       try {
         await scheduler.enqueueEvaluation(stored.id)
       } catch (err) {

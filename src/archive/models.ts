@@ -1,10 +1,11 @@
 import type { Connection, Model } from 'mongoose'
 import { type ActionRecord, actionModel } from '../actions/action-model.js'
 import { type ActionAttempt, attemptModel } from '../actions/attempt-model.js'
+import { initMediaModels, type MediaModels } from '../media/media-model.js'
 import { type ArchivedMessage, messageModel } from './message-model.js'
 import { type Violation, violationModel } from './violation-model.js'
 
-export interface WardenModels {
+export interface WardenModels extends MediaModels {
   messages: Model<ArchivedMessage>
   violations: Model<Violation>
   actions: Model<ActionRecord>
@@ -20,5 +21,5 @@ export async function initModels(connection: Connection): Promise<WardenModels> 
     attempts: attemptModel(connection),
   }
   await Promise.all(Object.values(models).map((model) => model.createIndexes()))
-  return models
+  return { ...models, ...(await initMediaModels(connection)) }
 }

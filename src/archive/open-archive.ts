@@ -1,5 +1,6 @@
 import type { Connection } from 'mongoose'
 import { AuditLog } from '../audit/audit-log.js'
+import { LegalHolds } from '../retention/legal-holds.js'
 import type { MessageArchive } from './archive-message.js'
 import { ChainAppender } from './chain/chain-appender.js'
 import {
@@ -14,6 +15,7 @@ export interface ArchiveHandles {
   archive: MessageArchive
   audit: AuditLog
   auditChain: ChainAppender
+  holds: LegalHolds
 }
 
 /** The message archive and the audit log on one connection, with the indexes they rely on. */
@@ -25,13 +27,17 @@ export async function openArchive(
   const messages = chainCollections(connection, MESSAGE_CHAIN)
   const audit = chainCollections(connection, AUDIT_CHAIN)
   const auditChain = new ChainAppender(AUDIT_CHAIN, audit.records, audit.tips)
+  const auditLog = new AuditLog(auditChain)
+  const holds = new LegalHolds(connection, auditLog)
+  await holds.ensureIndexes()
   return {
     archive: {
       messages: messageModel(connection),
       chain: new ChainAppender(MESSAGE_CHAIN, messages.records, messages.tips),
       timeZone,
     },
-    audit: new AuditLog(auditChain),
+    audit: auditLog,
     auditChain,
+    holds,
   }
 }

@@ -1,4 +1,5 @@
 import mongoose, { type Connection } from 'mongoose'
+import { initModels, type WardenModels } from '../archive/models.js'
 import { type ArchiveHandles, openArchive } from '../archive/open-archive.js'
 import { WardenError } from '../errors/warden-error.js'
 import { createUsageError } from './args.js'
@@ -8,6 +9,7 @@ const CONNECT_TIMEOUT_MS = 5_000
 
 export interface ArchiveSession extends ArchiveHandles {
   connection: Connection
+  models: WardenModels
   env: Record<string, string | undefined>
 }
 
@@ -35,7 +37,8 @@ export async function withArchive<T>(
   }
   try {
     const handles = await openArchive(connection, io.env.ARCHIVE_TIMEZONE || 'Asia/Shanghai')
-    return await work({ ...handles, connection, env: io.env })
+    const models = await initModels(connection)
+    return await work({ ...handles, connection, models, env: io.env })
   } finally {
     await connection.close().catch(() => {})
   }

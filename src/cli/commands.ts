@@ -1,7 +1,10 @@
+import { auditCommand } from './audit.js'
 import type { CommandGroup } from './command-table.js'
+import { holdCommands } from './hold.js'
 import { policyBacktestCommand } from './policy-backtest.js'
 import { policyCheckCommand } from './policy-check.js'
 import { policyTestCommand } from './policy-test.js'
+import { retentionCommands } from './retention.js'
 import { verifyCommand } from './verify.js'
 
 /**
@@ -18,5 +21,8 @@ export const WARDEN_COMMANDS: CommandGroup = {
       children: [policyCheckCommand, policyTestCommand, policyBacktestCommand],
     },
     verifyCommand,
+    holdCommands,
+    retentionCommands,
+    auditCommand,
   ],
 }

@@ -32,6 +32,10 @@ export interface SchedulerOptions {
   sweepGraceMs?: number
   /** Other stages' jobs (archive checkpoints, disposition, media), defined on the same agenda. */
   modules?: JobModule[]
+  /** Re-enqueues media fetches the sweep finds still pending. */
+  enqueueMedia?: (messageId: Types.ObjectId) => Promise<void>
+  /** Day buckets are in this zone (ARCHIVE_TIMEZONE). */
+  timeZone: string
 }
 
 /** A stage's jobs: defined before agenda starts, recurring ones scheduled once it has. */
@@ -123,9 +127,10 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
   })
 
   agenda.define(JOB_SWEEP, async () => {
-    const found = await sweepPending(models, options.sweepGraceMs ?? 60_000)
+    const found = await sweepPending(models, options.sweepGraceMs ?? 60_000, options.timeZone)
     for (const id of found.messageIds) await enqueue(JOB_EVALUATE, id)
     for (const id of found.actionIds) await enqueue(JOB_ACTION, id)
+    for (const id of found.mediaMessageIds) await options.enqueueMedia?.(id)
     if (found.messageIds.length + found.actionIds.length > 0) {
       logger.warn(
         { messages: found.messageIds.length, actions: found.actionIds.length },

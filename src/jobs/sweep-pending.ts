@@ -1,12 +1,17 @@
 import type { Types } from 'mongoose'
 import type { WardenModels } from '../archive/models.js'
+import { daysBetween } from '../archive/search-keys.js'
 
 const BATCH = 500
 
 export interface PendingWork {
   messageIds: Types.ObjectId[]
   actionIds: Types.ObjectId[]
+  mediaMessageIds: Types.ObjectId[]
 }
+
+/** Days back the sweep looks for unevaluated messages (a crash is noticed within a minute). */
+const SWEEP_DAYS = 2
 
 /**
  * Finds work that should have been enqueued but may not have been (a process that died
@@ -15,11 +20,23 @@ export interface PendingWork {
 export async function sweepPending(
   models: WardenModels,
   graceMs: number,
+  timeZone: string,
   now: Date = new Date(),
 ): Promise<PendingWork> {
   const before = new Date(now.getTime() - graceMs)
-  const messages = await models.messages
-    .find({ 'processing.state': 'pending', receivedAt: { $lt: before } }, { _id: 1 })
+  // One equality on the day bucket per query: servers without index use (FerretDB 1.x) then
+  // read only the recent days, not the whole archive, every minute.
+  const days = daysBetween(new Date(now.getTime() - SWEEP_DAYS * 86_400_000), now, timeZone)
+  const messages = []
+  for (const day of days) {
+    const found = await models.messages
+      .find({ day, 'processing.state': 'pending', receivedAt: { $lt: before } }, { _id: 1 })
+      .limit(BATCH)
+      .lean()
+    messages.push(...found)
+  }
+  const media = await models.media
+    .find({ state: 'pending', createdAt: { $lt: before } }, { messageId: 1 })
     .limit(BATCH)
     .lean()
   const actions = await models.actions
@@ -33,5 +50,9 @@ export async function sweepPending(
     )
     .limit(BATCH)
     .lean()
-  return { messageIds: messages.map((m) => m._id), actionIds: actions.map((a) => a._id) }
+  return {
+    messageIds: messages.map((m) => m._id),
+    actionIds: actions.map((a) => a._id),
+    mediaMessageIds: media.map((m) => m.messageId),
+  }
 }

@@ -71,6 +71,8 @@ export async function appCallbackRoutes(app: FastifyInstance, options: AppCallba
         { maxAgeSeconds },
       )
       const inbound = readInbound(plaintext)
+      // Names, not only ids, for reviewers: captured now, as the directory says at archive time.
+      const sender = await app.warden.senderOf(memberId(inbound.fromUser))
 
       const stored = await archiveMessage(
         app.warden.archive,
@@ -78,8 +80,17 @@ export async function appCallbackRoutes(app: FastifyInstance, options: AppCallba
         inbound,
         plaintext,
         receivedAt,
+        { sender },
       )
-      await app.warden.afterArchive(stored, request.log)
+      await app.warden.afterArchive(stored, request.log, {
+        _id: stored.id,
+        msgType: inbound.msgType,
+        createTime: Number.isFinite(inbound.createTime)
+          ? new Date((inbound.createTime as number) * 1000)
+          : null,
+        receivedAt,
+        fields: inbound.fields,
+      })
 
       request.log.info(
         { msgId: inbound.msgId, kind: inbound.kind, duplicate: stored.duplicate },
@@ -88,4 +99,10 @@ export async function appCallbackRoutes(app: FastifyInstance, options: AppCallba
       return reply.code(200).type('text/plain; charset=utf-8').send('')
     },
   )
+}
+
+/** Events from the system (`sys`) and callbacks without a sender name no member. */
+function memberId(fromUser: string | null): string | null {
+  if (fromUser === null || fromUser === '' || fromUser === 'sys') return null
+  return fromUser
 }
