@@ -41,6 +41,7 @@ export async function evaluateMessage(
           fromUser: message.fromUser,
           channel: message.channel,
           msgType: message.msgType,
+          departments: knownDepartments(message.sender),
         })
       : []
   } catch (err) {
@@ -169,4 +170,13 @@ function buildViolation(
     })),
     createdAt: now,
   }
+}
+
+/**
+ * The sender's departments as the directory reported them at archive time; unknown (null) when
+ * the lookup failed, so that department-scoped rules still apply rather than silently not.
+ */
+function knownDepartments(sender: ArchivedMessage['sender'] | undefined): string[] | null {
+  if (!sender || (sender.source !== 'user/get' && sender.source !== 'cache')) return null
+  return sender.departments.map(String)
 }
