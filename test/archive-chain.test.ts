@@ -310,3 +310,33 @@ function strip(doc: Record<string, unknown> | undefined) {
   const { seq: _s, prevHash: _p, hash: _h, contentHash: _c, ...content } = doc
   return content
 }
+
+t.test('a recall is a new record linked to the original, which stays as archived', async (t) => {
+  const { archiveRelation } = await import('../src/archive/record-relation.js')
+  const fixture = await openTestArchive(t, 'chain_recall')
+  const original = await archiveText(fixture, '9600000000000000001', 'user_a', '内幕消息：明天涨停')
+  const recall = {
+    channel: 'app-callback' as const,
+    original: original.id,
+    relation: 'recall' as const,
+    fromUser: 'user_a',
+    at: new Date(),
+    content: null,
+    raw: '<xml><MsgType>revoke</MsgType></xml>',
+    eventKey: 'r1',
+  }
+  const first = await archiveRelation(fixture.archive, recall)
+  const again = await archiveRelation(fixture.archive, recall)
+  t.equal(again.duplicate, true, 'the same recall reported twice is archived once')
+  t.equal(first.seq, 2)
+
+  const rows = await fixture.archive.messages.find({}).sort({ seq: 1 }).lean()
+  t.equal(rows[0]?.content, '内幕消息：明天涨停', 'the original keeps its content')
+  t.equal(rows[1]?.relation, 'recall')
+  t.equal(rows[1]?.relatesTo?.toHexString(), original.id.toHexString())
+  t.equal((await verify(fixture)).code, 0)
+
+  const { Types } = await import('mongoose')
+  const orphan = archiveRelation(fixture.archive, { ...recall, original: new Types.ObjectId() })
+  await t.rejects(orphan, { code: 'WARDEN_NOT_FOUND' }, 'a recall of nothing archived is refused')
+})
