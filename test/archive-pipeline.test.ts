@@ -63,14 +63,17 @@ t.test('a callback is archived with the sender name and departments of that mome
   t.equal(verify.code, 0, verify.stdout)
 })
 
-t.test('a sender the directory does not know is archived without a name, not refused', async (t) => {
-  const h = await startHarness(t, { database: 'archive_identity_unknown', listen: true })
-  const delivered = await send(h, 'stranger_9', '你好', '7100000000000000002')
-  t.equal(delivered.status, 200)
-  const [stored] = await h.app.warden.models.messages.find({}).lean()
-  t.equal(stored?.sender?.name, null)
-  t.not(stored?.sender?.source, 'user/get')
-})
+t.test(
+  'a sender the directory does not know is archived without a name, not refused',
+  async (t) => {
+    const h = await startHarness(t, { database: 'archive_identity_unknown', listen: true })
+    const delivered = await send(h, 'stranger_9', '你好', '7100000000000000002')
+    t.equal(delivered.status, 200)
+    const [stored] = await h.app.warden.models.messages.find({}).lean()
+    t.equal(stored?.sender?.name, null)
+    t.not(stored?.sender?.source, 'user/get')
+  },
+)
 
 t.test('a department-scoped rule applies to members of that department only', async (t) => {
   const h = await startHarness(t, {
@@ -81,7 +84,9 @@ t.test('a department-scoped rule applies to members of that department only', as
   await send(h, 'lisi', '财报下周发布', '7100000000000000003') // department 3
   await send(h, 'chenjiashun', '财报下周发布', '7100000000000000004') // department 2
   const violations = await waitUntil('the finance violation', async () => {
-    const evaluated = await h.app.warden.models.messages.countDocuments({ 'processing.state': 'evaluated' })
+    const evaluated = await h.app.warden.models.messages.countDocuments({
+      'processing.state': 'evaluated',
+    })
     return evaluated === 2 ? h.app.warden.models.violations.find({}).lean() : null
   })
   t.same(
@@ -112,7 +117,8 @@ t.test('an image callback is acknowledged at once and its bytes land in GridFS',
   t.equal(media.size, bytes.length)
   const chunks: Buffer[] = []
   if (!media.gridFsId) throw new Error('no GridFS id')
-  for await (const chunk of openStoredMedia(h.app.warden.connection, media.gridFsId)) chunks.push(chunk)
+  for await (const chunk of openStoredMedia(h.app.warden.connection, media.gridFsId))
+    chunks.push(chunk)
   t.ok(Buffer.concat(chunks).equals(bytes), 'the stored bytes are the bytes WeCom served')
 })
 

@@ -39,7 +39,12 @@ export async function archiveRelation(
       message: `no archived record ${input.original.toHexString()} to ${input.relation}`,
     })
   }
-  const dedupeKey = [input.channel, input.relation, input.original.toHexString(), input.eventKey].join(':')
+  const dedupeKey = [
+    input.channel,
+    input.relation,
+    input.original.toHexString(),
+    input.eventKey,
+  ].join(':')
   const doc = new archive.messages({
     seq: 0,
     prevHash: GENESIS_HASH,
@@ -67,10 +72,24 @@ export async function archiveRelation(
     relation: input.relation,
     day: dayOf(input.at, archive.timeZone),
     grams: textGrams(input.content),
-    processing: { state: input.content ? 'pending' : 'evaluated', policyVersion: null, evaluatedAt: null },
+    processing: {
+      state: input.content ? 'pending' : 'evaluated',
+      policyVersion: null,
+      evaluatedAt: null,
+    },
   })
   await doc.validate()
-  const { seq: _s, prevHash: _p, hash: _h, contentHash: _c, ...plain } = doc.toObject({ versionKey: false })
+  const {
+    seq: _s,
+    prevHash: _p,
+    hash: _h,
+    contentHash: _c,
+    ...plain
+  } = doc.toObject({ versionKey: false })
   const appended = await archive.chain.append(plain, { field: 'dedupeKey', value: dedupeKey })
-  return { id: appended.id as unknown as Types.ObjectId, duplicate: appended.duplicate, seq: appended.seq }
+  return {
+    id: appended.id as unknown as Types.ObjectId,
+    duplicate: appended.duplicate,
+    seq: appended.seq,
+  }
 }
