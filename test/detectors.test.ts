@@ -430,3 +430,52 @@ t.test('X09n prestige next to a phone number is not contact solicitation', async
     ['personal-mobile-number'],
   )
 })
+
+t.test('a courier code that looks like a mobile (SF13800138000) is not flagged', async (t) => {
+  t.same(listHits(shipped, 'SF13800138000'), [['personal-mobile-number', 'REVIEW', 2, 13]])
+  t.same(listHits(shipped, '快递单号ＳＦ13800138000，明天到'), [
+    ['personal-mobile-number', 'REVIEW', 6, 17],
+  ])
+  const [hit] = detectCnMobile('SF13800138000')
+  t.match(hit?.reason, /glued to letters/)
+  // Letters that ask for a contact are no courier code.
+  t.same(listSpans(detectCnMobile, 'vx13800138000'), [[2, 13, 'FLAG', '13800138000']])
+})
+
+t.test(
+  'an order number holding a mobile-like stretch (订单号 202412041380013800) passes',
+  async (t) => {
+    t.same(listHits(shipped, '订单号 202412041380013800'), [])
+  },
+)
+
+t.test('an image name like logo@2x.png is not an email address', async (t) => {
+  t.same(detectEmail('logo@2x.png'), [])
+  t.same(listHits(shipped, '请用 logo@2x.png 和 icon@3x.webp'), [])
+  t.same(listSpans(detectEmail, 'mail ops@2x.com'), [[5, 15, 'FLAG', 'ops@2x.com']])
+})
+
+t.test('Arabic-Indic, Devanagari, Thai and full-width digits make a mobile number', async (t) => {
+  const written = [
+    '١٣٨٠٠١٣٨٠٠٠',
+    '۱۳۸۰۰۱۳۸۰۰۰',
+    '१३८००१३८०००',
+    '๑๓๘๐๐๑๓๘๐๐๐',
+    '１３８００１３８０００',
+  ]
+  for (const text of written) {
+    t.same(listSpans(detectCnMobile, `电话 ${text}`), [[3, 14, 'FLAG', '13800138000']], text)
+  }
+  t.equal(readDigit('٧'.codePointAt(0) as number), 7)
+  t.equal(readDigit('๙'.codePointAt(0) as number), 9)
+})
+
+t.test('the Roman numeral Ⅹ and Cyrillic or Greek Х count as the ID check digit X', async (t) => {
+  for (const x of ['Ⅹ', 'ⅹ', 'Х', 'х', 'Χ']) {
+    t.same(
+      listSpans(detectCnIdCard, `身份证11010519491231002${x}`),
+      [[3, 21, 'FLAG', '11010519491231002X']],
+      x,
+    )
+  }
+})

@@ -135,6 +135,29 @@ t.test('X10 word boundaries for Latin and digit keywords', async (t) => {
   expectFlag(t, 'room 69 please', 'number-69')
 })
 
+t.test('a digit keyword does not hit a decimal number: 69 in 69.5 passes', async (t) => {
+  for (const text of ['股价 69.5 元', 'rated 69.5 out of 100', 'up 1.69 today', '６９．５']) {
+    t.equal(check(text).verdict, 'PASS', text)
+  }
+  expectFlag(t, 'room 69. next', 'number-69')
+})
+
+t.test('kind: Arabic-Indic, Devanagari, Thai and full-width digits hiding numbers', async (t) => {
+  expectFlag(t, '١٣٨٠٠١٣٨٠٠٠', 'mobile')
+  expectFlag(t, '۱۳۸۰۰۱۳۸۰۰۰', 'mobile')
+  expectFlag(t, '१३८००१३८०००', 'mobile')
+  expectFlag(t, '๑๓๘๐๐๑๓๘๐๐๐', 'mobile')
+  expectFlag(t, '１３８００１３８０００', 'mobile')
+})
+
+t.test('kind: small capitals, Cherokee letters and enclosed letters read as Latin', async (t) => {
+  const policy = compileKeywordRules({ casino: ['casino'] })
+  for (const text of ['ϲasino', 'ᴄasino', 'ᴄᴀsɪɴᴏ', 'Ꮯasino', 'ꮯasino', '🅒asino', '🅲🅰🆂🅸🅽🅾']) {
+    const hits = policy.evaluate(createInput(text))
+    t.equal(hits.length, 1, `${JSON.stringify(text)} reads as casino`)
+  }
+})
+
 t.test('kind: Chinese, financial and circled digits hiding numbers', async (t) => {
   expectFlag(t, '幺三八零零幺三八零零零', 'mobile')
   expectFlag(t, '壹叁捌零零壹叁捌零零零', 'mobile')

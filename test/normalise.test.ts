@@ -302,3 +302,42 @@ t.test('combining marks slipped between Chinese characters are removed', (t) => 
   t.equal(normaliseText('한국어').text, '한국어', 'Hangul keeps its own letters')
   t.end()
 })
+
+t.test('decimal digits of other scripts fold to ASCII digits', (t) => {
+  const cases: Array<[string, string]> = [
+    ['١٣٨٠٠', '13800'],
+    ['۱۳۸۰۰', '13800'],
+    ['१३८००', '13800'],
+    ['๑๓๘๐๐', '13800'],
+    ['１３８００', '13800'],
+    ['ห้อง ๕', 'ห้อง 5'],
+  ]
+  for (const [original, expected] of cases) {
+    const normalised = normaliseText(original)
+    t.equal(normalised.text, expected, original)
+    checkOffsetMap(t, original, normalised)
+  }
+  t.same(findInOriginal('电话١٣٨', '138'), ['١٣٨'])
+  t.end()
+})
+
+t.test('look-alikes NFKC would hide, small capitals, Cherokee and enclosed letters fold', (t) => {
+  const cases: Array<[string, string, string]> = [
+    ['ϲasino', 'casino', 'Greek lunate sigma'],
+    ['Ϲasino', 'casino', 'capital lunate sigma'],
+    ['ᴄᴀsɪɴᴏ', 'casino', 'small capitals'],
+    ['Ꮯasino', 'casino', 'Cherokee capital'],
+    ['ꮯasino', 'casino', 'Cherokee small letter'],
+    ['🅒asino', 'casino', 'negative circled capital'],
+    ['🅲🅰🆂🅸🅽🅾', 'casino', 'negative squared capitals'],
+    ['σας', 'σασ', 'a Greek word keeps its sigma'],
+  ]
+  for (const [original, expected, name] of cases) {
+    const normalised = normaliseText(original)
+    t.equal(normalised.text, expected, name)
+    checkOffsetMap(t, original, normalised)
+  }
+  t.same(findInOriginal('play 🅒asino', 'casino'), ['🅒asino'])
+  t.same(listStepsForSpan(normaliseText('ϲasino'), { start: 0, end: 6 }).at(-1), 'confusable')
+  t.end()
+})

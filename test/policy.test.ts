@@ -205,6 +205,22 @@ t.test('validation errors name the path, the line and what was expected', async 
       /rules\[0\]\.actions \(line 5\): expected recipients/,
     ],
     ['yaml syntax', 'rules: [\n', /\(yaml\) \(line \d\)/],
+    ['an unclosed bracket at the end', 'rules: [\n', /\(yaml\) \(line 1\): Flow sequence/],
+    [
+      'an unclosed quote at the end',
+      "rules:\n  - id: a\n    keywords: ['x]\n    severity: high\n",
+      /\(yaml\) \(line 4\): Missing closing/,
+    ],
+    [
+      'a duplicate key',
+      'rules:\n  - id: a\n    keywords: [x]\n    severity: high\n    severity: low\n',
+      /^ {2}rules\[0\]\.severity \(line 5\): Map keys must be unique/m,
+    ],
+    [
+      'a duplicate top-level key',
+      'escalation:\n  default: [a@example.com]\nescalation: {}\n',
+      /^ {2}escalation \(line 3\): Map keys must be unique/m,
+    ],
   ]
 
   for (const [name, yaml, expected] of cases) {

@@ -11,6 +11,7 @@ import {
 } from './normalise-text.js'
 import type { PolicyDefinition, RuleDefinition, RuleMatch } from './policy-schema.js'
 import { compileRegexMatcher } from './regex-matcher.js'
+import { RegexPrefilter } from './regex-prefilter.js'
 import { compileExceptionFilter, type ExceptionFilter } from './rule-exceptions.js'
 import { isRuleInScope } from './rule-scope.js'
 import type {
@@ -44,11 +45,12 @@ interface CompiledRule {
  * allow-listed phrases is dropped.
  */
 export function createPolicyEngine(policy: PolicyDefinition, version: string): PolicyEngine {
+  const prefilter = new RegexPrefilter()
   const rules = policy.rules
     .filter((rule) => rule.enabled)
     .map((rule) => ({
       rule,
-      find: compileFinder(rule.match),
+      find: compileFinder(rule.match, prefilter),
       except: compileExceptionFilter(rule.exceptions.phrases),
     }))
 
@@ -66,22 +68,34 @@ export function createPolicyEngine(policy: PolicyDefinition, version: string): P
   })
 }
 
-function compileFinder(match: RuleMatch): FindMatches {
+function compileFinder(match: RuleMatch, prefilter: RegexPrefilter): FindMatches {
   switch (match.kind) {
     case 'keywords':
       return findWith(compileKeywordMatcher(match.keywords))
     case 'regex':
-      return findWith(compileRegexMatcher(match.pattern, match.flags))
+      return compileRegexFinder(match.pattern, match.flags, prefilter)
     case 'detector':
       return isTextDetector(match.detector)
         ? detectWith(TEXT_DETECTORS[match.detector])
         : findWith(compileKeywordMatcher(CONTACT_WORDS))
     case 'proximity': {
-      const [findFirst, findSecond] = match.of.map(compileFinder) as [FindMatches, FindMatches]
+      const [findFirst, findSecond] = match.of.map((side) => compileFinder(side, prefilter)) as [
+        FindMatches,
+        FindMatches,
+      ]
       return (text) =>
         pairNearFindings(text.original, findFirst(text), findSecond(text), match.within)
     }
   }
+}
+
+/** A regex runs only on text holding one of the literals it cannot match without. */
+function compileRegexFinder(pattern: string, flags: string, prefilter: RegexPrefilter) {
+  const find = findWith(compileRegexMatcher(pattern, flags))
+  const literals = prefilter.register(pattern, flags)
+  if (literals === null) return find
+  return (text: MessageText) =>
+    prefilter.holdsAny(text.normalised.text, literals) ? find(text) : []
 }
 
 /** What the keyword matcher adds to a span when a skipped gap may be a real word break. */
@@ -118,10 +132,13 @@ function evaluateRules(rules: CompiledRule[], input: PolicyInput): PolicyHit[] {
   const hits: PolicyHit[] = []
   for (const { rule, find, except } of rules) {
     if (!isRuleInScope(rule.scope, rule.exceptions, input)) continue
+    // Most rules find nothing in most messages: spare them the bookkeeping below.
+    const findings = find(text)
+    if (findings.length === 0) continue
 
     // One hit per span and rule; where two readings of a span disagree, the sure one counts.
     const bySpan = new Map<string, PolicyHit>()
-    for (const finding of except(text.normalised, find(text))) {
+    for (const finding of except(text.normalised, findings)) {
       const key = `${finding.start}:${finding.end}`
       const seen = bySpan.get(key)
       if (seen && (seen.verdict === 'FLAG' || finding.verdict === 'REVIEW')) continue

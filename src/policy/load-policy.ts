@@ -1,6 +1,17 @@
 import { createHash } from 'node:crypto'
 import { readFile } from 'node:fs/promises'
-import { type Document, isPair, isScalar, LineCounter, parseDocument, visit } from 'yaml'
+import {
+  type Document,
+  isMap,
+  isNode,
+  isPair,
+  isScalar,
+  isSeq,
+  LineCounter,
+  parseDocument,
+  visit,
+  type YAMLError,
+} from 'yaml'
 import { WardenError } from '../errors/warden-error.js'
 import { createPolicyEngine } from './evaluate.js'
 import { type PolicyIssue, type PolicyPath, validatePolicy } from './policy-schema.js'
@@ -19,8 +30,8 @@ export function compilePolicy(yamlText: string, sourceName = '<inline policy>'):
   const lines = new LineCounter()
   const document = parseDocument(yamlText, { lineCounter: lines, prettyErrors: false })
   const syntaxIssues = document.errors.map((error) => ({
-    path: '(yaml)',
-    line: lines.linePos(error.pos[0]).line,
+    path: locateKeyPath(document, error) ?? '(yaml)',
+    line: lines.linePos(moveToLastContent(yamlText, error.pos[0])).line,
     message: error.message,
   }))
   if (syntaxIssues.length > 0) throw createInvalidPolicyError(sourceName, syntaxIssues)
@@ -63,6 +74,40 @@ function keepNumericKeywordsAsWritten(document: Document) {
       if (isKeyword && typeof node.value === 'number' && node.source) node.value = node.source
     },
   })
+}
+
+/**
+ * Where an error found only because the text ended (an unclosed bracket or quote) belongs: on
+ * the last line with content, not on the empty line after the final line break.
+ */
+function moveToLastContent(yamlText: string, offset: number): number {
+  if (yamlText.slice(offset).trim() !== '') return offset
+  const lastContent = yamlText.trimEnd().length - 1
+  return Math.max(0, Math.min(offset, lastContent))
+}
+
+/** The path of the key a duplicate-key error points at, as validation errors name paths. */
+function locateKeyPath(document: Document, error: YAMLError): string | null {
+  if (error.code !== 'DUPLICATE_KEY') return null
+  const path = findKeyPath(document.contents, error.pos[0], [])
+  return path === null ? null : formatPath(path)
+}
+
+function findKeyPath(node: unknown, offset: number, path: PolicyPath): PolicyPath | null {
+  if (isSeq(node)) {
+    for (const [index, item] of node.items.entries()) {
+      const found = findKeyPath(item, offset, [...path, index])
+      if (found) return found
+    }
+  }
+  if (!isMap(node)) return null
+  for (const pair of node.items) {
+    const key = isScalar(pair.key) ? String(pair.key.value) : '?'
+    if (isNode(pair.key) && pair.key.range?.[0] === offset) return [...path, key]
+    const found = findKeyPath(pair.value, offset, [...path, key])
+    if (found) return found
+  }
+  return null
 }
 
 function readPlainValue(document: Document, lines: LineCounter, sourceName: string): unknown {

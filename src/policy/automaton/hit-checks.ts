@@ -1,6 +1,7 @@
 import {
   BREAK,
   classifyCodePoint,
+  DIGIT,
   readCodePoint,
   readCodePointBefore,
   SKIP,
@@ -49,8 +50,11 @@ export function hasBoundaries(
   boundaries: KeywordBoundaries,
 ): boolean {
   if (boundaries === 'none') return true
-  const before = classifyNeighbour(readCodePointBefore(text, start))
-  const after = classifyNeighbour(readCodePoint(text, end))
+  let before = classifyNeighbour(readCodePointBefore(text, start))
+  let after = classifyNeighbour(readCodePoint(text, end))
+  // A decimal point between digits joins them into one number: `69` is not in `69.5` or `1.69`.
+  if (variant.startFlags & DIGIT && isDecimalPoint(text, start - 1, start - 2)) before = DIGIT_WORD
+  if (variant.endFlags & DIGIT && isDecimalPoint(text, end, end + 1)) after = DIGIT_WORD
   if (boundaries === 'word') return !(before & WORD) && !(after & WORD)
   if (isSpacedWordChar(variant.startFlags) && isSpacedWordChar(before)) return false
   return !(isSpacedWordChar(variant.endFlags) && isSpacedWordChar(after))
@@ -87,6 +91,14 @@ export function isMaybeWordBreak(
   const before = readCodePointBefore(text, start)
   const after = readCodePoint(text, end)
   return continuesWord(before, variant.startFlags) || continuesWord(after, variant.endFlags)
+}
+
+const DIGIT_WORD = DIGIT | WORD
+
+/** Whether text[at] is a full stop with a digit at text[beyond] (both ASCII after NFKC). */
+function isDecimalPoint(text: string, at: number, beyond: number): boolean {
+  const digit = text.charCodeAt(beyond)
+  return text.charCodeAt(at) === 0x2e && digit >= 0x30 && digit <= 0x39
 }
 
 function classifyNeighbour(codePoint: number): number {

@@ -3,9 +3,9 @@ import type { DetectorHit } from './detector-hit.js'
 import {
   chooseWindows,
   type DigitWindow,
-  findDigitRuns,
   findWindowSpan,
   readWindowDigits,
+  rememberLastRuns,
 } from './digit-runs.js'
 
 const CARD = /^[3-6]\d{15,18}$/
@@ -16,9 +16,9 @@ const CARD = /^[3-6]\d{15,18}$/
  * (orders, accounts, references) fail it nine times in ten, so it says nothing about a card.
  * An 18-digit number that is a valid resident ID number is left to the ID detector.
  */
-export function detectBankCard(original: string, runs = findDigitRuns(original)): DetectorHit[] {
-  return chooseWindows(runs, 16, 19, (window) => readCardNumber(original, window))
-}
+export const detectBankCard = rememberLastRuns((original, runs): DetectorHit[] =>
+  chooseWindows(runs, 16, 19, (window) => readCardNumber(original, window)),
+)
 
 /** The Luhn (mod 10) check over a string of ASCII digits. */
 export function passesLuhn(digits: string): boolean {

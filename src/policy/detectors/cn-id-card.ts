@@ -2,16 +2,23 @@ import type { DetectorHit } from './detector-hit.js'
 import {
   chooseWindows,
   type DigitWindow,
-  findDigitRuns,
   findWindowSpan,
   readWindowDigits,
+  rememberLastRuns,
 } from './digit-runs.js'
 
 export type IdNumberCheck = 'valid' | 'bad-checksum' | 'invalid'
 
 const WEIGHTS = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
 const CHECK_CHARACTERS = '10X98765432'
-const CHECK_X = new Set(['X', 'x', '\uff38', '\uff58'])
+/**
+ * What people type for the check digit X: Latin, full-width, the Roman numeral ten ('Ⅹ', one
+ * character) and the Cyrillic and Greek capitals that look the same ('Х', 'Χ'), in both cases.
+ */
+const CHECK_X = new Set([
+  ...['X', 'x', '\uff38', '\uff58'],
+  ...['\u2169', '\u2179', '\u0425', '\u0445', '\u03a7', '\u03c7'],
+])
 const SHAPE = /^\d{17}[\dX]$/
 const FIRST_YEAR = 1900
 
@@ -20,9 +27,9 @@ const FIRST_YEAR = 1900
  * (YYYYMMDD from 1900 to this year) at characters 7–14. A failed ISO 7064 MOD 11-2 checksum is
  * reported as REVIEW: a typo or a made-up number is still worth a human look.
  */
-export function detectCnIdCard(original: string, runs = findDigitRuns(original)): DetectorHit[] {
-  return chooseWindows(runs, 17, 18, (window) => readIdNumber(original, window))
-}
+export const detectCnIdCard = rememberLastRuns((original, runs): DetectorHit[] =>
+  chooseWindows(runs, 17, 18, (window) => readIdNumber(original, window)),
+)
 
 /** Whether 18 characters (digits, then a digit or upper-case X) make a resident ID number. */
 export function checkIdNumber(value: string, now = new Date()): IdNumberCheck {

@@ -34,6 +34,23 @@ const MAX_SEPARATORS = 3
 let lastText: string | null = null
 let lastRuns: DigitRun[] = []
 
+/**
+ * What a detector made of the last message's runs, for the detectors that read another
+ * detector's hits (mobile numbers give way to ID and card numbers) and for a policy that also
+ * runs that detector: each reads a message once.
+ */
+export function rememberLastRuns<T>(read: (original: string, runs: DigitRun[]) => T) {
+  let lastRunsRead: DigitRun[] | null = null
+  let lastResult: T
+  return (original: string, runs = findDigitRuns(original)): T => {
+    if (runs !== lastRunsRead) {
+      lastResult = read(original, runs)
+      lastRunsRead = runs
+    }
+    return lastResult
+  }
+}
+
 /** Every run of digits in the text, in order; linear in the text. Callers must not alter them. */
 export function findDigitRuns(original: string): DigitRun[] {
   if (original !== lastText) {
@@ -52,6 +69,11 @@ function scanDigitRuns(original: string): DigitRun[] {
   for (let at = 0; at < original.length; ) {
     const codePoint = original.codePointAt(at) as number
     const end = at + (codePoint > 0xffff ? 2 : 1)
+    // Outside a number, an ASCII character other than a digit changes nothing: the common case.
+    if (!run && codePoint < 0x30) {
+      at = end
+      continue
+    }
     const reading = readDigitForm(codePoint)
     if (reading) {
       if (!run) {

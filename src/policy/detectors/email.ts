@@ -4,6 +4,15 @@ const LOCAL_CHAR = /[a-z0-9._%+-]/i
 const DOMAIN_CHAR = /[a-z0-9.-]/i
 const LABEL = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/i
 const TOP_LEVEL = /^[a-z]{2,24}$/i
+/**
+ * File name endings that are no top-level domain: `logo@2x.png` names an image drawn at twice
+ * the size, not a mailbox. Endings that are also real domains (.zip, .mov, .app) stay out.
+ */
+const FILE_EXTENSIONS = new Set(
+  ['png', 'jpg', 'jpeg', 'gif', 'webp', 'svg', 'bmp', 'ico', 'tif', 'tiff', 'heic']
+    .concat(['pdf', 'txt', 'doc', 'docx', 'xls', 'xlsx', 'ppt', 'pptx', 'csv', 'json'])
+    .concat(['html', 'htm', 'css', 'js', 'wav', 'avi', 'mkv']),
+)
 const MAX_LOCAL = 64
 const MAX_DOMAIN = 253
 
@@ -13,6 +22,8 @@ const MAX_DOMAIN = 253
  * quoted local parts or IP literals, which nobody pastes into a chat.
  */
 export function detectEmail(original: string): DetectorHit[] {
+  // No at sign, no address: most messages stop here, before the text is copied.
+  if (original.indexOf('@') < 0 && original.indexOf('\uff20') < 0) return []
   const folded = foldToAscii(original)
   const hits: DetectorHit[] = []
   let searchFrom = 0
@@ -59,10 +70,12 @@ function readAddress(original: string, folded: string, at: number, from: number)
 
 function isDomain(domain: string): boolean {
   const labels = domain.split('.')
+  const topLevel = (labels.at(-1) as string).toLowerCase()
   return (
     labels.length >= 2 &&
     labels.every((label) => LABEL.test(label)) &&
-    TOP_LEVEL.test(labels.at(-1) as string)
+    TOP_LEVEL.test(topLevel) &&
+    !FILE_EXTENSIONS.has(topLevel)
   )
 }
 

@@ -1,3 +1,5 @@
+import { readDecimalDigit } from '../normalise/decimal-digits.js'
+
 /**
  * How a digit is written. Two digits of different forms side by side start a new group, as a
  * separator does: `13800138000一下` keeps its number, while `1三8零…` still reads as one.
@@ -28,8 +30,6 @@ const HAN_DIGITS = new Map<number, number>(
   ),
 )
 
-/** First code point of each run of ten digits 0–9. */
-const PLAIN_ZEROS = [0x30, 0xff10, 0x1d7ce, 0x1d7d8, 0x1d7e2, 0x1d7ec, 0x1d7f6]
 /** First code point of each run of nine digits 1–9 (circled, parenthesised, with full stop). */
 const ENCLOSED_ONES = [0x2460, 0x2474, 0x2488, 0x2776, 0x2780, 0x278a, 0x24f5]
 const ENCLOSED_ZEROS = new Set([0x24ea, 0x24ff, 0x1f10b, 0x1f10c])
@@ -40,7 +40,14 @@ const SUPERSCRIPTS = new Map([
   [0xb3, 3],
 ])
 
-const PLAIN: DigitReading[] = Array.from({ length: 10 }, (_, digit) => ({ digit, form: 'plain' }))
+const FORMS: readonly DigitForm[] = ['plain', 'han', 'enclosed', 'script']
+/** One reading per form and digit, shared: readings are never altered. */
+const READINGS: readonly (readonly DigitReading[])[] = FORMS.map((form) =>
+  Array.from({ length: 10 }, (_, digit) => Object.freeze({ digit, form })),
+)
+const PLAIN = READINGS[0] as readonly DigitReading[]
+/** Per BMP code unit: 0 not yet read, 1 no digit, else 2 + form index * 10 + digit. */
+const BMP_READINGS = new Uint8Array(0x10000)
 
 /** The digit a code point stands for in a written number, or null. */
 export function readDigit(codePoint: number): number | null {
@@ -53,18 +60,35 @@ export function readDigitForm(codePoint: number): DigitReading | null {
   if (codePoint < 0x80) {
     return codePoint >= 0x30 && codePoint <= 0x39 ? (PLAIN[codePoint - 0x30] ?? null) : null
   }
-  const plain = findInRuns(codePoint, PLAIN_ZEROS, 10, 0)
-  if (plain !== null) return { digit: plain, form: 'plain' }
+  if (codePoint >= 0x10000) return computeDigitForm(codePoint)
+
+  let entry = BMP_READINGS[codePoint] as number
+  if (entry === 0) {
+    const reading = computeDigitForm(codePoint)
+    entry = reading === null ? 1 : 2 + FORMS.indexOf(reading.form) * 10 + reading.digit
+    BMP_READINGS[codePoint] = entry
+  }
+  if (entry === 1) return null
+  return READINGS[Math.floor((entry - 2) / 10)]?.[(entry - 2) % 10] ?? null
+}
+
+/**
+ * Decimal digits of every script (full-width, Arabic-Indic, Devanagari, Thai, mathematical…)
+ * read as plain digits; Chinese numerals, enclosed digits and super- and subscripts as theirs.
+ */
+function computeDigitForm(codePoint: number): DigitReading | null {
+  const decimal = readDecimalDigit(codePoint)
+  if (decimal >= 0) return PLAIN[decimal] ?? null
 
   const han = HAN_DIGITS.get(codePoint)
-  if (han !== undefined) return { digit: han, form: 'han' }
+  if (han !== undefined) return READINGS[1]?.[han] ?? null
 
   const enclosed = findInRuns(codePoint, ENCLOSED_ONES, 9, 1)
-  if (enclosed !== null) return { digit: enclosed, form: 'enclosed' }
-  if (ENCLOSED_ZEROS.has(codePoint)) return { digit: 0, form: 'enclosed' }
+  if (enclosed !== null) return READINGS[2]?.[enclosed] ?? null
+  if (ENCLOSED_ZEROS.has(codePoint)) return READINGS[2]?.[0] ?? null
 
   const script = readScriptDigit(codePoint)
-  return script === null ? null : { digit: script, form: 'script' }
+  return script === null ? null : (READINGS[3]?.[script] ?? null)
 }
 
 function findInRuns(codePoint: number, firsts: number[], size: number, offset: number) {

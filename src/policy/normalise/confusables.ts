@@ -40,7 +40,6 @@ const LOOK_ALIKES: Readonly<Record<string, string>> = {
   α: 'a',
   ά: 'a',
   β: 'b',
-  ϲ: 'c',
   ε: 'e',
   έ: 'e',
   η: 'n',
@@ -64,20 +63,50 @@ const LOOK_ALIKES: Readonly<Record<string, string>> = {
   ո: 'n',
   օ: 'o',
   ս: 'u',
-  // Latin letters outside ASCII that read as ASCII ones
+  // Latin letters outside ASCII that read as ASCII ones, small capitals among them
   ɑ: 'a',
   ɡ: 'g',
   ɩ: 'i',
   ɪ: 'i',
+  ...readLetters('ᴀʙᴄᴅᴇꜰɢʜɪᴊᴋʟᴍɴᴏᴘʀꜱᴛᴜᴠᴡʏᴢ', 'abcdefghijklmnoprstuvwyz'),
+  // Cherokee capitals drawn like Latin ones; case folding leaves them as they are, while their
+  // small letters (Unicode 8 on) stay small, so both are listed
+  ...readLetters('ᎪᏴᏟᎠᎬᏀᎻᎥᎫᏦᏞᎷᎾᏢᏒᏚᎢᏙᏔᏃᎩ', 'abcdeghijklmoprstvwzy', true),
+  // Latin capitals in negative circles and squares (🅒, 🅲), which NFKC keeps as symbols
+  ...readEnclosedLetters(0x1f150),
+  ...readEnclosedLetters(0x1f170),
+}
+
+/**
+ * Look-alikes that NFKC turns into another letter before this step could see them (Greek
+ * lunate sigma 'ϲ' becomes 'ς', then 'σ'): read from the original piece instead.
+ */
+const BEFORE_NFKC: Readonly<Record<string, string>> = { ϲ: 'c', Ϲ: 'c' }
+
+/** `shapes[i]` reads as `letters[i]`; with `withSmall`, so does its small letter. */
+function readLetters(shapes: string, letters: string, withSmall = false) {
+  const entries = Array.from(shapes, (shape, at) => [shape, letters[at] as string])
+  const small = withSmall ? entries.map(([shape, letter]) => [shape?.toLowerCase(), letter]) : []
+  return Object.fromEntries([...entries, ...small]) as Record<string, string>
+}
+
+/** The 26 letters A–Z of a block of enclosed capitals starting at `first`. */
+function readEnclosedLetters(first: number) {
+  const letters = 'abcdefghijklmnopqrstuvwxyz'
+  return Object.fromEntries(
+    Array.from(letters, (letter, at) => [String.fromCodePoint(first + at), letter]),
+  )
 }
 
 /** Pieces that can belong to a Latin-looking word; digits count, as in 'с4sino'. */
-const WORD_PIECE = /^[\p{sc=Latin}\p{sc=Cyrillic}\p{sc=Greek}\p{sc=Armenian}\p{M}0-9]+$/u
+const WORD_PIECE =
+  /^[\p{sc=Latin}\p{sc=Cyrillic}\p{sc=Greek}\p{sc=Armenian}\p{sc=Cherokee}\p{M}0-9]+$/u
 const LATIN_LETTER = /\p{sc=Latin}/u
 const LETTER = /\p{L}/u
 
 // Case-insensitive, because the flags are read from the text before case folding.
-markCharacters(new RegExp(`[${Object.keys(LOOK_ALIKES).join('')}]`, 'iu'), FLAGS.lookAlike)
+const LISTED = [...Object.keys(LOOK_ALIKES), ...Object.keys(BEFORE_NFKC)].join('')
+markCharacters(new RegExp(`[${LISTED}]`, 'iu'), FLAGS.lookAlike)
 
 export const LOOK_ALIKE_COUNT = Object.keys(LOOK_ALIKES).length
 
@@ -98,11 +127,28 @@ const KINDS = new PieceKinds(readTextKind, readTextKind)
 export function foldLookAlikes(pieces: Pieces, context: StepContext): boolean {
   if ((context.flags & FLAGS.lookAlike) === 0) return false
 
-  return actOnRuns(pieces, KINDS, WORD, foldWord)
+  return actOnRuns(pieces, READER, WORD, foldWord)
+}
+
+/** KINDS, but a piece that was a look-alike before NFKC changed it counts as one still. */
+const READER = {
+  read(pieces: Pieces, index: number): number {
+    const kind = KINDS.read(pieces, index)
+    return kind > 0 && readLookAlikeBeforeNfkc(pieces, index) ? WORD | LOOK_ALIKE : kind
+  },
+}
+
+function readLookAlikeBeforeNfkc(pieces: Pieces, index: number): string | undefined {
+  if (pieces.parts[index] === undefined) return undefined
+  const start = pieces.starts[index] ?? 0
+  if ((pieces.ends[index] ?? 0) - start !== 1) return undefined
+  return BEFORE_NFKC[pieces.original.charAt(start)]
 }
 
 function readTextKind(part: string): number {
   if (part === '') return -1
+  // An enclosed capital is a Latin letter in a frame, not a symbol.
+  if (LOOK_ALIKES[part] !== undefined && !LETTER.test(part)) return WORD | LATIN | LOOK_ALIKE
   if (!WORD_PIECE.test(part)) return 0
   let kind = WORD
   for (const char of part) {
@@ -120,7 +166,9 @@ function foldWord(pieces: Pieces, first: number, end: number, kinds: number): bo
   let changed = false
   for (let i = first; i < end; i++) {
     const part = readPart(pieces, i)
-    const folded = Array.from(part, (char) => LOOK_ALIKES[char] ?? char).join('')
+    const folded =
+      readLookAlikeBeforeNfkc(pieces, i) ??
+      Array.from(part, (char) => LOOK_ALIKES[char] ?? char).join('')
     if (rewritePiece(pieces, i, folded, 'confusable')) changed = true
   }
   return changed

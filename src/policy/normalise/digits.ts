@@ -1,4 +1,5 @@
 import { FLAGS, markCharacters } from './char-flags.js'
+import { readDecimalDigit } from './decimal-digits.js'
 import { type Pieces, readPart, readSimpleCode, rewritePiece, type StepContext } from './pieces.js'
 import { PieceKinds } from './runs.js'
 
@@ -60,6 +61,8 @@ const DIGIT_CHARS = collectDigitChars()
 // ASCII digits alone never change, so they do not wake this step; the traditional numerals do.
 markCharacters([...Object.keys(CHINESE_DIGITS), '貳', '參', '陸'], FLAGS.digit)
 markCharacters(/[\u2474-\u249b\u24eb-\u24ff\u2776-\u2793\u3220-\u3229\u3280-\u3289]/u, FLAGS.digit)
+// Decimal digits of other scripts ('١٣٨', '१३८', '๑๓๘'): NFKC leaves them as they are.
+markCharacters(/(?![0-9])\p{Nd}/u, FLAGS.digit)
 
 /** What an unchanged one-character piece is to this step: a look-up instead of a map query. */
 const OTHER = 0
@@ -69,6 +72,11 @@ const PLAIN_DIGIT = 2
 /** A character that reads as a digit but is not one: read it through DIGIT_CHARS. */
 const DIGIT_FORM = 3
 const KINDS = new PieceKinds(readCharKind, readTextKind)
+/** A decimal digit of any script folds wherever it stands, as ASCII digits would read. */
+const DECIMAL_PIECES: readonly DigitPiece[] = Array.from({ length: 10 }, (_, digit) => ({
+  digits: String(digit),
+  needsRun: false,
+}))
 const SIMPLE_DIGITS: Array<DigitPiece | undefined> = []
 for (const [char, digit] of DIGIT_CHARS) {
   if (char.length === 1) SIMPLE_DIGITS[char.charCodeAt(0)] = digit
@@ -128,7 +136,7 @@ function readTextKind(part: string): number {
 
 function readCharKind(char: string): number {
   if (char >= '0' && char <= '9') return PLAIN_DIGIT
-  if (DIGIT_CHARS.has(char)) return DIGIT_FORM
+  if (DIGIT_CHARS.has(char) || readDecimalDigit(char.charCodeAt(0)) >= 0) return DIGIT_FORM
   return SEPARATORS.has(char) ? SEPARATOR : OTHER
 }
 
@@ -141,12 +149,16 @@ function foldPiece(pieces: Pieces, index: number): boolean {
 function readPieceDigits(pieces: Pieces, index: number): DigitPiece | null {
   const code = readSimpleCode(pieces, index)
   if (code < 0) return readDigitPiece(readPart(pieces, index))
-  return SIMPLE_DIGITS[code] ?? null
+  return SIMPLE_DIGITS[code] ?? DECIMAL_PIECES[readDecimalDigit(code)] ?? null
 }
 
 function readDigitPiece(part: string): DigitPiece | null {
   const known = DIGIT_CHARS.get(part)
-  if (known !== undefined || part.length === 1) return known ?? null
+  if (known !== undefined) return known
+  const codePoint = part.codePointAt(0) ?? 0
+  if (part.length === (codePoint > 0xffff ? 2 : 1)) {
+    return DECIMAL_PIECES[readDecimalDigit(codePoint)] ?? null
+  }
   if (ASCII_DIGITS.test(part)) return { digits: part, needsRun: false }
   const wrapped = WRAPPED_DIGITS.exec(part)
   const inner = wrapped?.[1] ?? wrapped?.[2]

@@ -24,6 +24,11 @@ export class PieceKinds {
   }
 }
 
+/** Whatever tells a step what each piece is to it (a PieceKinds, or one wrapping it). */
+export interface PieceKindReader {
+  read(pieces: Pieces, index: number): number
+}
+
 /** Acts on pieces [first, end), whose kinds together are `kinds`; true if it changed any. */
 export type RunAction = (pieces: Pieces, first: number, end: number, kinds: number) => boolean
 
@@ -34,7 +39,7 @@ export type RunAction = (pieces: Pieces, first: number, end: number, kinds: numb
  */
 export function actOnRuns(
   pieces: Pieces,
-  kinds: PieceKinds,
+  kinds: PieceKindReader,
   member: number,
   act: RunAction,
 ): boolean {
