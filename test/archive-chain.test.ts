@@ -340,3 +340,61 @@ t.test('a recall is a new record linked to the original, which stays as archived
   const orphan = archiveRelation(fixture.archive, { ...recall, original: new Types.ObjectId() })
   await t.rejects(orphan, { code: 'WARDEN_NOT_FOUND' }, 'a recall of nothing archived is refused')
 })
+
+t.test('the fast canonical form is byte-identical to the RFC 8785 reference', async (t) => {
+  const { canonicalJson, referenceCanonicalJson } = await import(
+    '../src/archive/chain/canonical-record.js'
+  )
+  const { BSON } = await import('mongodb')
+  const fixture = await openTestArchive(t, 'chain_canonical')
+  await archiveTen(fixture)
+  const stored = await raw(fixture).find({}).toArray()
+  for (const doc of stored) t.equal(canonicalJson(doc), referenceCanonicalJson(doc))
+
+  let seed = 42
+  const random = () => {
+    seed = (seed * 1103515245 + 12345) % 2 ** 31
+    return seed / 2 ** 31
+  }
+  // No lone surrogates: archived text is made well-formed before it is stored.
+  const pieces = ['a', 'é', '中', '😀', '\u200b', '"', '\\', '\n', '\u0001', '$x', '.y']
+  const text = () =>
+    Array.from(
+      { length: Math.floor(random() * 6) },
+      () => pieces[Math.floor(random() * pieces.length)],
+    ).join('')
+  const leaf = (): unknown => {
+    const pick = Math.floor(random() * 12)
+    if (pick === 0) return null
+    if (pick === 1) return random() < 0.5
+    if (pick === 2) return Math.floor(random() * 2 ** 40) - 2 ** 39
+    if (pick === 3) return (random() - 0.5) * 10 ** Math.floor(random() * 30 - 10)
+    if (pick === 4)
+      return [0, -0, Number.NaN, Number.POSITIVE_INFINITY, 1e21, 5e-324][Math.floor(random() * 6)]
+    if (pick === 5) return new Date(Math.floor((random() - 0.2) * 4e12))
+    if (pick === 6) return new Date(Math.floor(random() * 4e9) * 1000)
+    if (pick === 7) return new BSON.ObjectId()
+    if (pick === 8) return undefined
+    return text()
+  }
+  const value = (depth: number): unknown => {
+    if (depth > 3 || random() < 0.5) return leaf()
+    if (random() < 0.5)
+      return Array.from({ length: Math.floor(random() * 4) }, () => value(depth + 1))
+    const out: Record<string, unknown> = {}
+    for (let i = Math.floor(random() * 5); i > 0; i--) out[text() || 'k'] = value(depth + 1)
+    return out
+  }
+  let compared = 0
+  for (let i = 0; i < 3000; i++) {
+    const doc = { v: value(0), w: value(0) }
+    const fast = canonicalJson(doc)
+    const reference = referenceCanonicalJson(doc)
+    if (fast !== reference) {
+      t.equal(fast, reference, `differs for ${String(reference)}`)
+      break
+    }
+    compared++
+  }
+  t.equal(compared, 3000, 'every random document serialised identically')
+})

@@ -111,7 +111,7 @@ async function castRecord(archive: MessageArchive, record: NewRecord) {
  */
 export async function appendMessageRecords(
   archive: MessageArchive,
-  records: Omit<NewRecord, 'day' | 'grams'>[],
+  records: NewMessageRecord[],
 ): Promise<number> {
   const plain = []
   for (const record of records) {
@@ -121,7 +121,8 @@ export async function appendMessageRecords(
   return archive.chain.appendMany(plain)
 }
 
-export type NewMessageRecord = Omit<NewRecord, 'day' | 'grams'>
+/** A record built outside the callback path; `_id` may be chosen by the caller. */
+export type NewMessageRecord = Omit<NewRecord, 'day' | 'grams'> & { _id?: Types.ObjectId }
 
 function buildRecord(
   dedupeKey: string,

@@ -1,10 +1,12 @@
 import { auditCommand } from './audit.js'
 import type { CommandGroup } from './command-table.js'
+import { exportCommand } from './export.js'
 import { holdCommands } from './hold.js'
 import { policyBacktestCommand } from './policy-backtest.js'
 import { policyCheckCommand } from './policy-check.js'
 import { policyTestCommand } from './policy-test.js'
 import { retentionCommands } from './retention.js'
+import { searchCommand } from './search.js'
 import { verifyCommand } from './verify.js'
 
 /**
@@ -21,6 +23,8 @@ export const WARDEN_COMMANDS: CommandGroup = {
       children: [policyCheckCommand, policyTestCommand, policyBacktestCommand],
     },
     verifyCommand,
+    searchCommand,
+    exportCommand,
     holdCommands,
     retentionCommands,
     auditCommand,

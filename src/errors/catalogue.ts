@@ -63,6 +63,10 @@ export const ERRORS = {
 
   // actions
   WARDEN_TEMPLATE_INVALID: { status: 500, message: 'message template is invalid' },
+
+  // export
+  WARDEN_EXPORT_TARGET_EXISTS: { status: 409, message: 'export directory is not empty' },
+  WARDEN_EXPORT_UNREADABLE: { status: 400, message: 'export directory has no readable manifest' },
 } as const satisfies Record<string, { status: number; message: string }>
 
 export type ErrorCode = keyof typeof ERRORS
