@@ -69,3 +69,32 @@ t.test('a .env file is read when given', async (t) => {
   const { WECOM_AGENT_ID: _omitted, ...rest } = good
   t.equal(loadConfig(rest, `${dir}/.env`).WECOM_AGENT_ID, '42')
 })
+
+t.test('the archive settings default to a Shanghai day, hourly checkpoints and 7-year rules', async (t) => {
+  const config = loadConfig(good)
+  t.equal(config.ARCHIVE_TIMEZONE, 'Asia/Shanghai')
+  t.equal(config.ARCHIVE_CHECKPOINT_MINUTES, 60)
+  t.equal(config.RETENTION_FILE, 'config/retention.yaml')
+  t.equal(config.ARCHIVE_SIGNING_KEY, undefined, 'signing is optional')
+})
+
+t.test('an unknown ARCHIVE_TIMEZONE stops start-up naming the variable', async (t) => {
+  const err = failure({ ...good, ARCHIVE_TIMEZONE: 'Mars/Olympus_Mons' })
+  t.ok(isWardenError(err, 'WARDEN_CONFIG_INVALID'))
+  t.match((err as Error).message, /ARCHIVE_TIMEZONE is invalid: it must be an IANA time zone/)
+})
+
+t.test('an empty ARCHIVE_SIGNING_KEY is refused without echoing anything', async (t) => {
+  const err = failure({ ...good, ARCHIVE_SIGNING_KEY: '' })
+  t.match((err as Error).message, /ARCHIVE_SIGNING_KEY is invalid: check its format/)
+})
+
+t.test('a service with a malformed signing key refuses to start', async (t) => {
+  const { buildApp } = await import('../src/app.js')
+  const secret = 'not-a-key-but-a-secret-value'
+  const config = { ...loadConfig(good), ARCHIVE_SIGNING_KEY: secret }
+  await t.rejects(buildApp(config, { logger: false }), {
+    code: 'WARDEN_ARCHIVE_SIGNING_KEY_INVALID',
+    message: /ARCHIVE_SIGNING_KEY is invalid/,
+  })
+})

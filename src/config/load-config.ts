@@ -26,8 +26,9 @@ export function loadConfig(
   env: NodeJS.ProcessEnv = process.env,
   dotenvPath?: string,
 ): WardenConfig {
+  let config: WardenConfig
   try {
-    return envSchema<WardenConfig>({
+    config = envSchema<WardenConfig>({
       schema: structuredClone(ENV_SCHEMA) as object,
       data: env,
       env: false,
@@ -37,6 +38,22 @@ export function loadConfig(
     throw new WardenError('WARDEN_CONFIG_INVALID', {
       message: describeConfigError(err),
       details: { variables: namesIn(err) },
+    })
+  }
+  checkTimeZone(config.ARCHIVE_TIMEZONE)
+  return config
+}
+
+/** An unknown zone would fail every archive write; refuse it before the port opens. */
+function checkTimeZone(zone: string): void {
+  try {
+    new Intl.DateTimeFormat('en-CA', { timeZone: zone })
+  } catch {
+    throw new WardenError('WARDEN_CONFIG_INVALID', {
+      message:
+        'configuration is invalid:\n  ARCHIVE_TIMEZONE is invalid: it must be an IANA time zone ' +
+        'such as Asia/Shanghai or UTC\nSee .env.example for every variable.',
+      details: { variables: ['ARCHIVE_TIMEZONE'] },
     })
   }
 }
