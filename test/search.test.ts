@@ -45,6 +45,23 @@ t.test('a one-character Chinese query finds every message holding it', async (t)
   t.same(result.hits.map((hit) => hit.content).sort(), ['赌', '这把赌大了'].sort())
 })
 
+t.test('a search sees through the disguises the policy sees through', async (t) => {
+  const fixture = await openTestArchive(t, 'search_helper_disguise')
+  await archiveLine(fixture, { user: 'user_a', content: '去澳门賭博吧', at: at(0) })
+  await archiveLine(fixture, { user: 'user_a', content: '去澳门赌\u200b博吧', at: at(1) })
+  await archiveLine(fixture, { user: 'user_a', content: '去ＡＢＣ赌场', at: at(2) })
+  await archiveLine(fixture, { user: 'user_a', content: '去澳门旅游', at: at(3) })
+
+  const gambling = await search(fixture, { text: '赌博' })
+  t.equal(gambling.hits.length, 2, 'traditional 賭 and a zero-width space inside both match')
+  const wide = await search(fixture, { text: 'abc' })
+  t.same(
+    wide.hits.map((hit) => hit.content),
+    ['去ＡＢＣ赌场'],
+    'full-width letters match',
+  )
+})
+
 t.test('user and time range together select only that sender inside the range', async (t) => {
   const fixture = await openTestArchive(t, 'search_helper_user_range')
   for (let day = 0; day < 4; day++) {

@@ -6,13 +6,21 @@
  * for the whole substring. Time ranges use `day` buckets, which equality can also reach.
  */
 
+import { normaliseText } from '../policy/normalise-text.js'
+
 const MAX_GRAMS = 4096
-const CJK = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Hangul}]/u
+// Single characters worth a key of their own: CJK, and digits (Chinese numerals fold to them).
+const CJK = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Hangul}0-9]/u
 const SPACE = /\s+/gu
 
-/** What search compares: NFKC, lower case, no white space. Used for texts and queries alike. */
+/**
+ * What search compares, for texts and queries alike: the policy's evasion-resistant form
+ * (NFKC, no zero-width or format characters, case folded, look-alikes and traditional
+ * characters folded, digit forms as ASCII) without white space — so a search for 赌 finds
+ * 賭 and 赌 with a zero-width space inside, as the policy would.
+ */
 export function searchForm(text: string): string {
-  return text.normalize('NFKC').toLowerCase().replace(SPACE, '')
+  return normaliseText(text).text.replace(SPACE, '')
 }
 
 export function textGrams(text: string | null): string[] {
