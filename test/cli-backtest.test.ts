@@ -2,7 +2,7 @@ import mongoose, { type Connection } from 'mongoose'
 import t, { type Test } from 'tap'
 import { appendMessageRecords, type NewMessageRecord } from '../src/archive/archive-message.js'
 import { openArchive } from '../src/archive/open-archive.js'
-import { runCli } from '../src/cli/run.js'
+import { runWarden } from './helpers/cli.js'
 import { dropDatabase, testDatabaseUri } from './helpers/harness.js'
 import { gamblingRule, REVIEW_RULE } from './helpers/policy.js'
 
@@ -55,22 +55,8 @@ const MESSAGES = [
   buildMessage('m-event', 'user_a', null, HOUR),
 ]
 
-interface CliRun {
-  code: number
-  stdout: string
-  stderr: string
-}
-
-async function run(argv: string[], env: Record<string, string>): Promise<CliRun> {
-  let stdout = ''
-  let stderr = ''
-  const io = {
-    stdout: { write: (chunk: string) => (stdout += chunk) },
-    stderr: { write: (chunk: string) => (stderr += chunk) },
-    env,
-  }
-  const code = await runCli(['policy', 'backtest', ...argv], io)
-  return { code, stdout, stderr }
+function run(argv: string[], env: Record<string, string>) {
+  return runWarden(['policy', 'backtest', ...argv], env)
 }
 
 function writePolicies(t: Test) {

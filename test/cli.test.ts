@@ -4,28 +4,13 @@ import { measureWidth, renderExcerpt, renderVisible } from '../src/cli/output.js
 import { runCli } from '../src/cli/run.js'
 import { checkExamples } from '../src/policy/check-examples.js'
 import { compilePolicy } from '../src/policy/load-policy.js'
+import { runWarden } from './helpers/cli.js'
 import { gamblingRule, REVIEW_RULE } from './helpers/policy.js'
 
 const GAMBLING_RULE = gamblingRule('赌博, gamble')
 const CHECK_POLICY = ['rules:', ...GAMBLING_RULE, ...REVIEW_RULE, ''].join('\n')
 
-interface CliRun {
-  code: number
-  stdout: string
-  stderr: string
-}
-
-async function run(argv: string[], env: Record<string, string> = {}): Promise<CliRun> {
-  let stdout = ''
-  let stderr = ''
-  const io = {
-    stdout: { write: (chunk: string) => (stdout += chunk) },
-    stderr: { write: (chunk: string) => (stderr += chunk) },
-    env,
-  }
-  const code = await runCli(argv, io)
-  return { code, stdout, stderr }
-}
+const run = runWarden
 
 function writePolicy(t: Test, yaml: string): string {
   return `${t.testdir({ 'policy.yaml': yaml })}/policy.yaml`

@@ -63,7 +63,7 @@ export async function archiveMessage(
 }
 
 type ChainFields = 'seq' | 'prevHash' | 'hash' | 'contentHash'
-type NewRecord = Omit<ArchivedMessage, '_id' | ChainFields>
+export type NewRecord = Omit<ArchivedMessage, '_id' | ChainFields>
 
 /**
  * Casts and validates the record as the schema says (defaults included), then appends exactly
@@ -83,7 +83,7 @@ async function appendRecord(archive: MessageArchive, record: NewRecord): Promise
 }
 
 /** The record as the schema casts it (defaults included), without the chain fields. */
-async function castRecord(archive: MessageArchive, record: NewRecord) {
+export async function castRecord(archive: MessageArchive, record: NewRecord) {
   const placeholder = {
     seq: 0,
     prevHash: GENESIS_HASH,

@@ -1,4 +1,5 @@
 import { type Connection, type Model, Schema, type Types } from 'mongoose'
+import type { SenderSnapshot } from '../wecom/user-directory.js'
 
 export type Channel = 'app-callback'
 export type MessageKind = 'message' | 'event' | 'unknown'
@@ -6,16 +7,7 @@ export type MessageKind = 'message' | 'event' | 'unknown'
 export type Relation = 'recall' | 'edit' | 'delete'
 
 /** Who sent it, as the directory said when it was archived (names, not only ids). */
-export interface SenderSnapshot {
-  userId: string | null
-  name: string | null
-  departments: number[]
-  mainDepartment: number | null
-  position: string | null
-  source: 'user/get' | 'cache' | 'unavailable' | 'none'
-  errcode: number | null
-  fetchedAt: Date | null
-}
+export type { SenderSnapshot }
 
 /** What is left of a record after its retention ran out: enough for the chain to verify. */
 export interface Tombstone {

@@ -1,7 +1,6 @@
 import type { Types } from 'mongoose'
 import { WardenError } from '../errors/warden-error.js'
-import type { ArchiveResult, MessageArchive } from './archive-message.js'
-import { GENESIS_HASH } from './chain/canonical-record.js'
+import { type ArchiveResult, castRecord, type MessageArchive } from './archive-message.js'
 import type { Channel, Relation, SenderSnapshot } from './message-model.js'
 import { dayOf, textGrams } from './search-keys.js'
 
@@ -45,11 +44,7 @@ export async function archiveRelation(
     input.original.toHexString(),
     input.eventKey,
   ].join(':')
-  const doc = new archive.messages({
-    seq: 0,
-    prevHash: GENESIS_HASH,
-    hash: GENESIS_HASH,
-    contentHash: GENESIS_HASH,
+  const plain = await castRecord(archive, {
     dedupeKey,
     msgId: `${original.msgId}:${input.relation}:${input.eventKey}`,
     hasWecomMsgId: false,
@@ -78,14 +73,6 @@ export async function archiveRelation(
       evaluatedAt: null,
     },
   })
-  await doc.validate()
-  const {
-    seq: _s,
-    prevHash: _p,
-    hash: _h,
-    contentHash: _c,
-    ...plain
-  } = doc.toObject({ versionKey: false })
   const appended = await archive.chain.append(plain, { field: 'dedupeKey', value: dedupeKey })
   return {
     id: appended.id as unknown as Types.ObjectId,

@@ -2,7 +2,6 @@ import { generateKeyPairSync } from 'node:crypto'
 import mongoose, { type Connection } from 'mongoose'
 import { archiveMessage } from '../../src/archive/archive-message.js'
 import { type ArchiveHandles, openArchive } from '../../src/archive/open-archive.js'
-import { runCli } from '../../src/cli/run.js'
 import { readInbound } from '../../src/parse/read-inbound.js'
 import { dropDatabase, testDatabaseUri } from './harness.js'
 
@@ -54,23 +53,7 @@ export async function archiveText(
   return archiveMessage(fixture.archive, 'app-callback', readInbound(xml), xml, at)
 }
 
-export interface CliRun {
-  code: number
-  stdout: string
-  stderr: string
-}
-
-export async function runWarden(argv: string[], env: Record<string, string>): Promise<CliRun> {
-  let stdout = ''
-  let stderr = ''
-  const io = {
-    stdout: { write: (chunk: string) => (stdout += chunk) },
-    stderr: { write: (chunk: string) => (stderr += chunk) },
-    env,
-  }
-  const code = await runCli(argv, io)
-  return { code, stdout, stderr }
-}
+export { type CliRun, runWarden } from './cli.js'
 
 /** A fresh Ed25519 key pair as the env variables take them (PEM). */
 export function ed25519Keys(): { signing: string; verify: string } {
