@@ -1,4 +1,5 @@
 import t from 'tap'
+import { AhoCorasick } from '../src/policy/automaton/aho-corasick.js'
 import {
   compileKeywordMatcher,
   type KeywordMatchOptions,
@@ -302,3 +303,46 @@ t.test('with separators the automaton agrees with a direct scan (fuzz)', async (
   }
   t.ok(compared > 500, `${compared} spans agreed`)
 })
+
+t.test(
+  'the automaton reports every pattern ending at every symbol, as a naive search does',
+  async (t) => {
+    let seed = 0xacdc
+    const random = (below: number) => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31
+      return Math.floor((seed / 2 ** 31) * below)
+    }
+    // A small alphabet makes patterns share prefixes and suffixes, as keyword lists do.
+    const alphabetSize = 6
+    const patterns = Array.from({ length: 300 }, () =>
+      Array.from({ length: 1 + random(5) }, () => 1 + random(alphabetSize)),
+    )
+    const unique = [...new Map(patterns.map((pattern) => [pattern.join(','), pattern])).values()]
+    const automaton = new AhoCorasick(unique, alphabetSize)
+    let differing = 0
+    for (let round = 0; round < 200; round++) {
+      const text = Array.from({ length: 60 }, () => random(alphabetSize + 1))
+      const found: string[] = []
+      let state = 0
+      text.forEach((symbol, at) => {
+        state = symbol === 0 ? 0 : automaton.step(state, symbol)
+        let node =
+          (automaton.terminal[state] ?? -1) >= 0 ? state : (automaton.outputLink[state] ?? 0)
+        while (node !== 0) {
+          found.push(`${at}:${automaton.terminal[node]}`)
+          node = automaton.outputLink[node] ?? 0
+        }
+      })
+      const expected = unique.flatMap((pattern, index) =>
+        text
+          .map((_, at) => at)
+          .filter((at) =>
+            pattern.every((symbol, i) => text[at - pattern.length + 1 + i] === symbol),
+          )
+          .map((at) => `${at}:${index}`),
+      )
+      if (found.sort().join() !== expected.sort().join()) differing++
+    }
+    t.equal(differing, 0, 'no text where the automaton and the naive search disagree')
+  },
+)

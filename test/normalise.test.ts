@@ -5,6 +5,7 @@ import {
   mapSpanToOriginal,
   type NormalisedText,
   normaliseText,
+  normaliseTextFully,
 } from '../src/policy/normalise-text.js'
 
 /** The original text behind every hit of `needle` in the normalised form of `original`. */
@@ -339,5 +340,83 @@ t.test('look-alikes NFKC would hide, small capitals, Cherokee and enclosed lette
   }
   t.same(findInOriginal('play 🅒asino', 'casino'), ['🅒asino'])
   t.same(listStepsForSpan(normaliseText('ϲasino'), { start: 0, end: 6 }).at(-1), 'confusable')
+  t.end()
+})
+
+/** Random chat-like text: every kind of character the shortcuts must tell apart. */
+function createMixedText(random: () => number): string {
+  const pools = [
+    '赌博转账微信加我一起说话看着著名内幕消息',
+    '賭博轉帳說話著名看著帳發財錢們這個',
+    'abcdefghijklmnopqrstuvwxyz     ',
+    'ABCDEFGHIJKLMNOPQRSTUVWXYZ',
+    'ＡＢＣｖｘ０１２３４５６７８９，！？：（）',
+    'асеорхіѕΑΒΕΙΚΟΡΤΥΧοαᴄɑꮯᏟϲϹıİßẞΣσς',
+    '\u200B\u200C\u200D\u2060\uFEFF\u00AD\u202E\uFE0F\u0301\u0307\u20DD\u3099',
+    '0123456789٠١٢٣٤٥٦٧٨٩०१२३४५६७८९๐๑๒๓',
+    '零〇○一二三四五六七八九十幺壹贰叁参肆伍陆柒捌玖貳參陸两百',
+    '①②⑴⑵⒈⒉❶❷➀㈠㊀⓵⓿ ‐-.·・_/',
+    '。、；：“”‘’《》【】…—～·',
+    '\u1100\u1161\u11A8가한국어ﬁﬂ㎏℃™',
+  ]
+  const astral = [
+    '😂',
+    '👍🏻',
+    '🎲',
+    '👨‍👩‍👧',
+    '🇨🇳',
+    '1️⃣',
+    '💰',
+    '🅒',
+    '🅲',
+    '𝐜',
+    '𝟏',
+    '𠮶',
+    '\u{E0100}',
+  ]
+  let text = ''
+  const length = Math.floor(random() * 60)
+  while (text.length < length) {
+    const roll = random()
+    if (roll < 0.08) text += astral[Math.floor(random() * astral.length)]
+    else if (roll < 0.1) text += String.fromCharCode(Math.floor(random() * 0x10000))
+    else if (roll < 0.11) text += String.fromCodePoint(0x10000 + Math.floor(random() * 0x20000))
+    else {
+      const pool = Array.from(pools[Math.floor(random() * pools.length)] ?? '')
+      const count = 1 + Math.floor(random() * 6)
+      for (let i = 0; i < count; i++) text += pool[Math.floor(random() * pool.length)] ?? ''
+    }
+  }
+  return text
+}
+
+function describeNormalised({ text, starts, ends, steps, changes }: NormalisedText) {
+  return { text, starts: [...starts], ends: [...ends], steps, changes: [...changes] }
+}
+
+t.test('the shortcuts give what every step over every piece gives, on random mixed text', (t) => {
+  let seed = 0xc0ffee
+  const random = () => {
+    seed = (seed * 1103515245 + 12345) % 2 ** 31
+    return seed / 2 ** 31
+  }
+  const samples = ['plain 简体 text 123 😂', '纯文本，好的！', 'Hello 世界', '𠮶😂a', '']
+  for (let round = 0; round < 10_000; round++) samples.push(createMixedText(random))
+  const differing = samples.filter((original) => {
+    const fast = describeNormalised(normaliseText(original))
+    const full = describeNormalised(normaliseTextFully(original))
+    return JSON.stringify(fast) !== JSON.stringify(full)
+  })
+  t.same(differing.slice(0, 5), [], 'no text normalises differently')
+  t.end()
+})
+
+t.test('letters JavaScript case-folds beyond Unicode folding do not wait for an emoji', (t) => {
+  // Cherokee capitals and 'ΐ' used to fold only when some other character woke the step up.
+  for (const letter of ['Ꮳ', 'ΐ', 'ǰ']) {
+    const alone = normaliseText(letter)
+    t.equal(`${alone.text}😂`, normaliseText(`${letter}😂`).text, letter)
+    t.ok(alone.steps.includes('fold-case'), `${letter}: the fold is recorded`)
+  }
   t.end()
 })

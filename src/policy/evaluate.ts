@@ -35,6 +35,10 @@ interface CompiledRule {
   rule: RuleDefinition
   find: FindMatches
   except: ExceptionFilter
+  /** The prefilter literals one of which the text must hold for the rule to match, or null. */
+  literals: number[] | null
+  /** True when the rule's scope and excepted users can never leave a message out. */
+  everywhere: boolean
 }
 
 /**
@@ -48,16 +52,12 @@ export function createPolicyEngine(policy: PolicyDefinition, version: string): P
   const prefilter = new RegexPrefilter()
   const rules = policy.rules
     .filter((rule) => rule.enabled)
-    .map((rule) => ({
-      rule,
-      find: compileFinder(rule.match, prefilter),
-      except: compileExceptionFilter(rule.exceptions.phrases),
-    }))
+    .map((rule) => compileRule(rule, prefilter))
 
   return Object.freeze({
     version,
     ruleCount: rules.length,
-    evaluate: (input: PolicyInput) => evaluateRules(rules, input),
+    evaluate: (input: PolicyInput) => evaluateRules(rules, prefilter, input),
     listRules: () =>
       rules.map(({ rule }) => ({
         id: rule.id,
@@ -66,6 +66,24 @@ export function createPolicyEngine(policy: PolicyDefinition, version: string): P
         examples: { hit: [...rule.examples.hit], miss: [...rule.examples.miss] },
       })),
   })
+}
+
+function compileRule(rule: RuleDefinition, prefilter: RegexPrefilter): CompiledRule {
+  const { match, scope, exceptions } = rule
+  // A regex rule's own literals are checked in the rule loop, before any call is made.
+  const literals = match.kind === 'regex' ? prefilter.register(match.pattern, match.flags) : null
+  const find =
+    match.kind === 'regex'
+      ? findWith(compileRegexMatcher(match.pattern, match.flags))
+      : compileFinder(match, prefilter)
+  const scoped = Object.values(scope).some((list) => list !== undefined)
+  return {
+    rule,
+    find,
+    except: compileExceptionFilter(exceptions.phrases),
+    literals,
+    everywhere: !scoped && exceptions.users.length === 0,
+  }
 }
 
 function compileFinder(match: RuleMatch, prefilter: RegexPrefilter): FindMatches {
@@ -101,9 +119,14 @@ function compileRegexFinder(pattern: string, flags: string, prefilter: RegexPref
 /** What the keyword matcher adds to a span when a skipped gap may be a real word break. */
 type MaybeBrokenSpan = NormalisedSpan & { maybeWordBreak?: boolean }
 
+/** What a finder returns for nothing found, shared: most rules find nothing in most messages. */
+const NO_FINDINGS: Finding[] = []
+
 function findWith(matcher: RuleMatcher): FindMatches {
-  return ({ normalised }) =>
-    matcher.findSpans(normalised.text).map((span: MaybeBrokenSpan) => {
+  return ({ normalised }) => {
+    const spans = matcher.findSpans(normalised.text)
+    if (spans.length === 0) return NO_FINDINGS
+    return spans.map((span: MaybeBrokenSpan) => {
       const finding: Finding = {
         ...mapSpanToOriginal(normalised, span),
         normalised: normalised.text.slice(span.start, span.end),
@@ -114,24 +137,33 @@ function findWith(matcher: RuleMatcher): FindMatches {
       if (span.maybeWordBreak) finding.reason = 'keyword read across what may be a word break'
       return finding
     })
+  }
 }
 
 function detectWith(detect: Detector): FindMatches {
-  return ({ original }) =>
-    detect(original).map(({ start, end, verdict, reason, value }) => {
+  return ({ original }) => {
+    const found = detect(original)
+    if (found.length === 0) return NO_FINDINGS
+    return found.map(({ start, end, verdict, reason, value }) => {
       return { start, end, verdict, reason, normalised: value }
     })
+  }
 }
 
-function evaluateRules(rules: CompiledRule[], input: PolicyInput): PolicyHit[] {
+function evaluateRules(
+  rules: CompiledRule[],
+  prefilter: RegexPrefilter,
+  input: PolicyInput,
+): PolicyHit[] {
   // Callers in plain JS may hand over null for media messages; that is no text, not an error.
   const original = typeof input.text === 'string' ? input.text : ''
   if (original === '') return []
 
   const text = { original, normalised: normaliseText(original) }
   const hits: PolicyHit[] = []
-  for (const { rule, find, except } of rules) {
-    if (!isRuleInScope(rule.scope, rule.exceptions, input)) continue
+  for (const { rule, find, except, literals, everywhere } of rules) {
+    if (literals !== null && !prefilter.holdsAny(text.normalised.text, literals)) continue
+    if (!everywhere && !isRuleInScope(rule.scope, rule.exceptions, input)) continue
     // Most rules find nothing in most messages: spare them the bookkeeping below.
     const findings = find(text)
     if (findings.length === 0) continue

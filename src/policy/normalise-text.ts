@@ -1,32 +1,30 @@
-import { readFlags } from './normalise/char-flags.js'
+import { assemble, createUnitForUnit, type NormalisedText } from './normalise/assemble.js'
+import {
+  EVERY_FLAG,
+  FLAGS,
+  LazyWideTable,
+  readFlags,
+  readUnitFlags,
+} from './normalise/char-flags.js'
 import { foldLookAlikes } from './normalise/confusables.js'
 import { foldDigits } from './normalise/digits.js'
 import {
+  JOINS_CLUSTERS,
   listSteps,
   type Pieces,
   type StepContext,
   type StepName,
   splitIntoPieces,
   stepBit,
+  UNIT_JOINS,
+  UNIT_MARKED,
 } from './normalise/pieces.js'
-import { simplifyChinese } from './normalise/simplify-chinese.js'
-import { applyPieceSteps } from './normalise/unicode-steps.js'
+import { maySimplify, simplifyChinese } from './normalise/simplify-chinese.js'
+import { applyPieceSteps, mayChangeAlone } from './normalise/unicode-steps.js'
 import type { NormalisedSpan } from './types.js'
 
+export { NormalisedText } from './normalise/assemble.js'
 export type { StepName } from './normalise/pieces.js'
-
-/** Text as the matchers see it, with the way back to the original. */
-export interface NormalisedText {
-  /** The original after every step of `normaliseText`. */
-  text: string
-  /** For each UTF-16 unit of `text`, the original span it came from: [starts[i], ends[i]). */
-  starts: number[]
-  ends: number[]
-  /** The steps that changed anything, in pipeline order. */
-  steps: StepName[]
-  /** For each UTF-16 unit of `text`, a bit per step that changed it (see `listStepsForSpan`). */
-  changes: number[]
-}
 
 const ASCII = /^[\u0000-\u007f]*$/
 const FOLD_CASE = stepBit('fold-case')
@@ -52,87 +50,69 @@ const PIPELINE: ReadonlyArray<(pieces: Pieces, context: StepContext) => unknown>
  */
 export function normaliseText(original: string): NormalisedText {
   if (ASCII.test(original)) return foldAscii(original)
+  return runPipeline(original, false)
+}
 
-  const pieces = splitIntoPieces(original)
-  const nfkc = original.normalize('NFKC')
-  const flags = pieces.flags | (nfkc === original ? 0 : readFlags(nfkc))
-  const context = { original, nfkc, flags }
-  for (const step of PIPELINE) step(pieces, context)
+/**
+ * `normaliseText` without any of its shortcuts: every step over every piece, whatever the text
+ * holds. Slower, and by design giving the same result; the tests hold the two side by side.
+ */
+export function normaliseTextFully(original: string): NormalisedText {
+  return runPipeline(original, true)
+}
+
+function runPipeline(original: string, everyStep: boolean): NormalisedText {
+  const pieces = splitIntoPieces(original, everyStep ? undefined : UNITS)
+  let flags = EVERY_FLAG | FLAGS.nfkc
+  // Without clusters, the units' own classes told the flags of the NFKC form too.
+  if (!everyStep && pieces.markedCount >= 0) flags = pieces.flags
+  else if (!everyStep) {
+    const nfkc = original.normalize('NFKC')
+    flags = pieces.flags | (nfkc === original ? 0 : readFlags(nfkc) | FLAGS.nfkc)
+  }
+  const context = { original, flags }
+  if (flags !== 0) for (const step of PIPELINE) step(pieces, context)
   return assemble(pieces)
 }
 
 /** The original span that a non-empty span of the normalised text came from. */
 export function mapSpanToOriginal(normalised: NormalisedText, span: NormalisedSpan) {
-  const start = normalised.starts[span.start] ?? 0
-  const end = normalised.ends[span.end - 1] ?? start
-  return { start, end }
+  const length = normalised.text.length
+  const start = span.start >= 0 && span.start < length ? normalised.startOf(span.start) : 0
+  const last = span.end - 1
+  return { start, end: last >= 0 && last < length ? normalised.endOf(last) : start }
 }
 
 /** The steps that changed some unit of a span of the normalised text: why a hit matched. */
 export function listStepsForSpan(normalised: NormalisedText, span: NormalisedSpan): StepName[] {
-  let mask = 0
-  for (let i = span.start; i < span.end; i++) mask |= normalised.changes[i] ?? 0
-  return listSteps(mask)
+  return listSteps(normalised.readChanges(span.start, span.end))
+}
+
+/**
+ * Per BMP code unit, its class for splitIntoPieces (see UnitClasses). A unit is marked unless
+ * no step changes it whatever surrounds it: no flag, no change under NFKC, the other per-piece
+ * steps or OpenCC. Most chat (simplified Chinese, small Latin letters, digits, ASCII
+ * punctuation, emoji) is made of unmarked units, which the steps pass over.
+ */
+const UNITS = new LazyWideTable(classifyUnit)
+
+function classifyUnit(char: string): number {
+  const code = char.charCodeAt(0)
+  if (code >= 0xd800 && code <= 0xdfff) return EVERY_FLAG | FLAGS.nfkc | UNIT_MARKED
+  let unit = readUnitFlags(code)
+  const nfkc = char.normalize('NFKC')
+  if (nfkc !== char) unit |= FLAGS.nfkc | readFlags(nfkc)
+  if (unit !== 0 || mayChangeAlone(char) || maySimplify(code)) unit |= UNIT_MARKED
+  return JOINS_CLUSTERS.test(char) ? unit | UNIT_JOINS : unit
 }
 
 // Pure ASCII (most English chat) can only change case: skip the pieces altogether.
 function foldAscii(original: string): NormalisedText {
   const text = original.toLowerCase()
-  const starts = new Array<number>(text.length)
-  const ends = new Array<number>(text.length)
-  const changes = new Array<number>(text.length)
+  const changes = new Int32Array(text.length)
+  if (text === original) return createUnitForUnit(original, text, changes)
   for (let i = 0; i < text.length; i++) {
-    starts[i] = i
-    ends[i] = i + 1
-    changes[i] = text[i] === original[i] ? 0 : FOLD_CASE
+    if (text.charCodeAt(i) !== original.charCodeAt(i)) changes[i] = FOLD_CASE
   }
-  return { text, starts, ends, steps: listSteps(text === original ? 0 : FOLD_CASE), changes }
-}
-
-// A removed piece (an invisible character) hands its steps to the next unit, so a hit that
-// spans '赌\u200B博' still says that removing an invisible character mattered. Unchanged pieces
-// side by side are copied from the original as one slice.
-function assemble(pieces: Pieces): NormalisedText {
-  const {
-    original,
-    count,
-    starts: pieceStarts,
-    ends: pieceEnds,
-    parts,
-    changes: pieceChanges,
-  } = pieces
-  // Joined rather than concatenated, so that the matchers get one flat string, as before.
-  const segments: string[] = []
-  let copyFrom = 0
-  for (let i = 0; i < count; i++) {
-    const part = parts[i]
-    if (part === undefined) continue
-    segments.push(original.slice(copyFrom, pieceStarts[i]), part)
-    copyFrom = pieceEnds[i] ?? 0
-  }
-  segments.push(original.slice(copyFrom))
-  const text = segments.length === 1 ? original : segments.join('')
-
-  const starts = new Array<number>(text.length)
-  const ends = new Array<number>(text.length)
-  const changes = new Array<number>(text.length)
-  let mask = 0
-  let pending = 0
-  let at = 0
-  for (let i = 0; i < count; i++) {
-    const start = pieceStarts[i] ?? 0
-    const end = pieceEnds[i] ?? 0
-    const part = parts[i]
-    const length = part === undefined ? end - start : part.length
-    const change = (pieceChanges[i] ?? 0) | pending
-    mask |= change
-    pending = length === 0 ? change : 0
-    for (const stop = at + length; at < stop; at++) {
-      starts[at] = start
-      ends[at] = end
-      changes[at] = change
-    }
-  }
-
-  return { text, starts, ends, steps: listSteps(mask), changes }
+  return createUnitForUnit(original, text, changes)
 }

@@ -15,6 +15,8 @@ export class RegexPrefilter {
   private automaton: AhoCorasick | null = null
   /** Per literal, the pass in which it was last seen; a pass numbers each new text. */
   private seenIn = new Int32Array(0)
+  /** Per BMP code unit, its folded symbol; -1 for surrogates, read as code points. */
+  private symbols: Int32Array = new Int32Array(0)
   private pass = 0
   private lastText: string | null = null
 
@@ -46,19 +48,23 @@ export class RegexPrefilter {
   private scan(text: string): void {
     const automaton = this.prepare()
     const { terminal, outputLink } = automaton
-    const seenIn = this.seenIn
+    const { seenIn, symbols } = this
     const pass = ++this.pass
     this.lastText = text
 
     let state = 0
     for (let index = 0; index < text.length; index++) {
-      let codePoint = text.charCodeAt(index)
-      if (codePoint >= 0xd800 && codePoint <= 0xdbff) {
-        codePoint = text.codePointAt(index) as number
+      let symbol = symbols[text.charCodeAt(index)] as number
+      if (symbol < 0) {
+        const codePoint = text.codePointAt(index) as number
         if (codePoint > 0xffff) index++
+        symbol = this.alphabet.symbolOf(foldLiteralChar(codePoint))
       }
-      const symbol = this.alphabet.symbolOf(foldLiteralChar(codePoint))
-      state = symbol === 0 ? 0 : automaton.step(state, symbol)
+      if (symbol === 0) {
+        state = 0
+        continue
+      }
+      state = automaton.step(state, symbol)
       let node = (terminal[state] as number) >= 0 ? state : (outputLink[state] as number)
       while (node !== 0) {
         seenIn[terminal[node] as number] = pass
@@ -67,10 +73,20 @@ export class RegexPrefilter {
     }
   }
 
+  private readSymbols(): Int32Array {
+    const symbols = new Int32Array(0x10000)
+    for (let code = 0; code < 0x10000; code++) {
+      const surrogate = code >= 0xd800 && code <= 0xdfff
+      symbols[code] = surrogate ? -1 : this.alphabet.symbolOf(foldLiteralChar(code))
+    }
+    return symbols
+  }
+
   private prepare(): AhoCorasick {
     if (this.automaton !== null) return this.automaton
     this.automaton = new AhoCorasick(this.patterns, this.alphabet.size)
     this.seenIn = new Int32Array(this.patterns.length)
+    this.symbols = this.readSymbols()
     this.pass = 0
     return this.automaton
   }

@@ -1,7 +1,9 @@
 /**
  * An Aho–Corasick automaton over small integer symbols (1..alphabetSize; 0 means "a symbol no
- * pattern uses"). Built once per rule set and then read-only: the trie is frozen into typed
- * arrays, children sorted per node, with a dense row for the root where the fan-out is widest.
+ * pattern uses"). Built once per rule set and then read-only: the trie is frozen into a double
+ * array (the child of node n by symbol s is node base[n] + s, if check[] of that node says n),
+ * so that following an edge reads two small arrays instead of probing a large hash table: a
+ * chat message follows an edge, or fails to, at nearly every character.
  */
 export class AhoCorasick {
   /** For each node, the pattern index it completes, or -1. */
@@ -9,68 +11,118 @@ export class AhoCorasick {
   /** For each node, the nearest proper suffix node that completes a pattern, or 0 for none. */
   readonly outputLink: Int32Array
   private readonly fail: Int32Array
-  private readonly rootNext: Int32Array
-  /**
-   * Edges below the root in an open-addressing table of [node, symbol, target] triples, side by
-   * side so that a probe touches one cache line: one probe, most of the time.
-   */
-  private readonly edges: Int32Array
+  private readonly base: Int32Array
+  /** For each node, its parent; -1 for a free slot (node numbers are slots of the array). */
+  private readonly check: Int32Array
 
   constructor(patterns: readonly (readonly number[])[], alphabetSize: number) {
     const children = buildTrie(patterns)
-    const nodeCount = children.length
-    this.terminal = new Int32Array(nodeCount).fill(-1)
+    const layout = layOut(children, alphabetSize)
+    const size = layout.check.length
+    this.base = layout.base
+    this.check = layout.check
+    this.terminal = new Int32Array(size).fill(-1)
     patterns.forEach((pattern, index) => {
-      this.terminal[walkTrie(children, pattern)] = index
+      this.terminal[layout.slots[walkTrie(children, pattern)] as number] = index
     })
-
-    this.rootNext = new Int32Array(alphabetSize + 1)
-    for (const [symbol, child] of children[0] as Map<number, number>) this.rootNext[symbol] = child
-    this.edges = hashEdges(children)
-    this.fail = new Int32Array(nodeCount)
-    this.outputLink = new Int32Array(nodeCount)
-    this.linkFailures(children)
-  }
-
-  get nodeCount(): number {
-    return this.fail.length
+    this.fail = new Int32Array(size)
+    this.outputLink = new Int32Array(size)
+    this.linkFailures(children, layout.slots)
   }
 
   /** The state after reading `symbol` in `state`. */
   step(state: number, symbol: number): number {
+    const { base, check } = this
     let node = state
-    while (node !== 0) {
-      const next = this.findChild(node, symbol)
-      if (next !== 0) return next
+    for (;;) {
+      const child = (base[node] as number) + symbol
+      if (check[child] === node) return child
+      if (node === 0) return 0
       node = this.fail[node] as number
     }
-    return this.rootNext[symbol] as number
   }
 
-  private findChild(node: number, symbol: number): number {
-    const edges = this.edges
-    const mask = edges.length / 3 - 1
-    for (let slot = hashEdge(node, symbol) & mask; ; slot = (slot + 1) & mask) {
-      const at = slot * 3
-      const target = edges[at + 2] as number
-      if (target === 0) return 0
-      if (edges[at] === node && edges[at + 1] === symbol) return target
-    }
-  }
-
-  private linkFailures(children: readonly Map<number, number>[]): void {
+  private linkFailures(children: readonly Map<number, number>[], slots: Int32Array): void {
     const queue: number[] = [...(children[0] as Map<number, number>).values()]
     for (let head = 0; head < queue.length; head++) {
       const node = queue[head] as number
+      const slot = slots[node] as number
       for (const [symbol, child] of children[node] as Map<number, number>) {
-        const fallback = node === 0 ? 0 : this.step(this.fail[node] as number, symbol)
-        this.fail[child] = fallback
-        this.outputLink[child] =
+        const childSlot = slots[child] as number
+        const fallback = this.step(this.fail[slot] as number, symbol)
+        this.fail[childSlot] = fallback
+        this.outputLink[childSlot] =
           (this.terminal[fallback] as number) >= 0
             ? fallback
             : (this.outputLink[fallback] as number)
         queue.push(child)
       }
+    }
+  }
+}
+
+interface Layout {
+  base: Int32Array
+  check: Int32Array
+  /** For each trie node, its slot. */
+  slots: Int32Array
+}
+
+/**
+ * Places the trie in a double array, node by node in breadth-first order: each node gets the
+ * lowest base at which all its children's slots are free. The root sits at slot 0 with base 0,
+ * so its children are their own symbols.
+ */
+function layOut(children: readonly Map<number, number>[], alphabetSize: number): Layout {
+  let check = new Int32Array(Math.max(alphabetSize + 1, children.length) * 2).fill(-1)
+  let base = new Int32Array(check.length)
+  const slots = new Int32Array(children.length)
+  check[0] = 0
+  const grow = (length: number) => {
+    if (length <= check.length) return
+    const size = Math.max(length, check.length * 2)
+    const grownCheck = new Int32Array(size).fill(-1)
+    grownCheck.set(check)
+    const grownBase = new Int32Array(size)
+    grownBase.set(base)
+    check = grownCheck
+    base = grownBase
+  }
+
+  // The lowest slot that may still be free: every base search starts from it.
+  let firstFree = 1
+  const queue = [0]
+  for (let head = 0; head < queue.length; head++) {
+    const node = queue[head] as number
+    const edges = [...(children[node] as Map<number, number>)].sort((a, b) => a[0] - b[0])
+    if (edges.length === 0) continue
+    const symbols = edges.map(([symbol]) => symbol)
+    const nodeBase = node === 0 ? 0 : findBase(symbols)
+    const slot = slots[node] as number
+    base[slot] = nodeBase
+    for (const [symbol, child] of edges) {
+      check[nodeBase + symbol] = slot
+      slots[child] = nodeBase + symbol
+      queue.push(child)
+    }
+    while (firstFree < check.length && check[firstFree] !== -1) firstFree++
+  }
+  // Cut to the last node, plus room for any symbol after it: a read past the last node's
+  // children must land in a free slot, not past the end.
+  let last = check.length - 1
+  while (last > 0 && check[last] === -1) last--
+  const size = last + alphabetSize + 1
+  const sizedCheck = new Int32Array(size).fill(-1)
+  sizedCheck.set(check.subarray(0, Math.min(size, check.length)))
+  const sizedBase = new Int32Array(size)
+  sizedBase.set(base.subarray(0, Math.min(size, base.length)))
+  return { base: sizedBase, check: sizedCheck, slots }
+
+  function findBase(symbols: number[]): number {
+    const first = symbols[0] as number
+    for (let candidate = Math.max(1, firstFree - first); ; candidate++) {
+      grow(candidate + (symbols.at(-1) as number) + 1)
+      if (symbols.every((symbol) => check[candidate + symbol] === -1)) return candidate
     }
   }
 }
@@ -97,28 +149,4 @@ function walkTrie(children: readonly Map<number, number>[], pattern: readonly nu
   let node = 0
   for (const symbol of pattern) node = (children[node] as Map<number, number>).get(symbol) ?? 0
   return node
-}
-
-function hashEdge(node: number, symbol: number): number {
-  return (Math.imul(node, 0x9e3779b1) ^ Math.imul(symbol, 0x85ebca77)) >>> 7
-}
-
-/** Every edge below the root, in a table at most half full so that misses end quickly. */
-function hashEdges(children: readonly Map<number, number>[]): Int32Array {
-  let edgeCount = 0
-  for (let node = 1; node < children.length; node++) {
-    edgeCount += (children[node] as Map<number, number>).size
-  }
-  let size = 16
-  while (size < edgeCount * 2) size *= 2
-
-  const edges = new Int32Array(size * 3)
-  for (let node = 1; node < children.length; node++) {
-    for (const [symbol, child] of children[node] as Map<number, number>) {
-      let slot = hashEdge(node, symbol) & (size - 1)
-      while (edges[slot * 3 + 2] !== 0) slot = (slot + 1) & (size - 1)
-      edges.set([node, symbol, child], slot * 3)
-    }
-  }
-  return edges
 }

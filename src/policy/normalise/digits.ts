@@ -90,14 +90,34 @@ for (const [char, digit] of DIGIT_CHARS) {
  */
 export function foldDigits(pieces: Pieces, context: StepContext): boolean {
   if ((context.flags & FLAGS.digit) === 0) return false
+  if (pieces.markedCount < 0) return foldRegion(pieces, 0, pieces.count)
 
+  // A piece of no digit-like kind ends any run, so the text falls into regions between such
+  // pieces; only a region holding a marked digit form can change, and is read from its start.
+  let changed = false
+  let done = 0
+  for (let m = 0; m < pieces.markedCount; m++) {
+    const seed = pieces.marked[m] as number
+    if (seed < done || KINDS.read(pieces, seed) !== DIGIT_FORM) continue
+    let from = seed
+    while (from > 0 && KINDS.read(pieces, from - 1) !== OTHER) from--
+    let to = seed + 1
+    while (to < pieces.count && KINDS.read(pieces, to) !== OTHER) to++
+    if (foldRegion(pieces, from, to)) changed = true
+    done = to
+  }
+  return changed
+}
+
+/** Folds the digit runs of pieces [from, to], where `to` is a piece of kind OTHER or the end. */
+function foldRegion(pieces: Pieces, from: number, to: number): boolean {
   let changed = false
   let first = -1
   let last = -1
   let runDigits = 0
   let gap = 0
 
-  for (let i = 0; i <= pieces.count; i++) {
+  for (let i = from; i <= to; i++) {
     const kind = i < pieces.count ? KINDS.read(pieces, i) : OTHER
     if (kind === PLAIN_DIGIT || kind === DIGIT_FORM) {
       const digit = kind === PLAIN_DIGIT ? null : readPieceDigits(pieces, i)

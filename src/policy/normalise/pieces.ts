@@ -1,4 +1,4 @@
-import { LazyTable, readFlags, readUnitFlags } from './char-flags.js'
+import { FLAGS, LazyTable, readCodePointFlags, readFlags, readUnitFlags } from './char-flags.js'
 
 /**
  * The text being normalised, as pieces of output that each remember the original span they
@@ -19,6 +19,12 @@ export interface Pieces {
   parts: (string | undefined)[]
   /** Per piece, a bit for every step that changed it (see STEP_NAMES). */
   changes: Int32Array
+  /**
+   * The pieces [marked[0], marked[markedCount]) that some step might change, in order; every
+   * other piece stays as it is. -1 when not known: each step then reads every piece.
+   */
+  marked: Int32Array
+  markedCount: number
 }
 
 export const STEP_NAMES = [
@@ -36,9 +42,10 @@ export type StepName = (typeof STEP_NAMES)[number]
 /** What every step may consult besides the pieces. */
 export interface StepContext {
   original: string
-  /** NFKC of the whole original. */
-  nfkc: string
-  /** The char-flags of the original and of its NFKC form: which steps could change anything. */
+  /**
+   * The char-flags of the original and of its NFKC form, and FLAGS.nfkc if the two differ:
+   * which steps could change anything.
+   */
   flags: number
 }
 
@@ -48,33 +55,67 @@ export interface StepContext {
 // from. Intl.Segmenter would find the clusters too but is quadratic on long text in Node 20.
 const CLUSTER =
   /[\u1100-\u115f]+[\u1160-\u11a7]*[\u11a8-\u11ff]*|[\uac00-\ud7a3][\u11a8-\u11ff]?|[\s\S]\p{M}*/gu
-const JOINS_CLUSTERS = /[\p{M}\u1100-\u11ff]/u
+export const JOINS_CLUSTERS = /[\p{M}\u1100-\u11ff]/u
 const JOINS = new LazyTable((char) => (JOINS_CLUSTERS.test(char) ? 1 : 0))
 
 // One set of buffers serves every call (normalising never re-enters itself), grown as needed.
 const scratch = createPieces(256)
 
-/** Cuts the original into clusters, each its own piece, not yet changed in any way. */
-export function splitIntoPieces(original: string): Pieces {
+/**
+ * What one BMP code unit is to the normaliser, as bits: its char-flags together with those of
+ * its NFKC form, FLAGS.nfkc if NFKC changes it, UNIT_MARKED unless no step can change it
+ * whatever surrounds it, and UNIT_JOINS if it may join a cluster.
+ */
+export interface UnitClasses {
+  read(code: number): number
+}
+
+export const UNIT_FLAGS = 0x7f
+export const UNIT_MARKED = 0x80
+export const UNIT_JOINS = 0x100
+
+/**
+ * Cuts the original into clusters, each its own piece, not yet changed in any way. With
+ * `units`, a text without clusters also gets the list of its marked pieces, and its flags
+ * include those of its NFKC form; without, or for a text with clusters, `markedCount` is -1.
+ */
+export function splitIntoPieces(original: string, units?: UnitClasses): Pieces {
   const pieces = prepareScratch(original)
-  const { starts, ends } = pieces
+  const { starts, ends, marked } = pieces
   let count = 0
   let flags = 0
+  let markedCount = 0
   // Without marks or jamo every code point is a cluster of its own: try that first.
   for (let at = 0; at < original.length; count++) {
     const code = original.charCodeAt(at)
     const next = original.charCodeAt(at + 1)
-    const size = code >= 0xd800 && code <= 0xdbff && next >= 0xdc00 && next <= 0xdfff ? 2 : 1
-    const joins =
-      size === 1 ? JOINS.read(code) === 1 : JOINS_CLUSTERS.test(original.slice(at, at + size))
-    if (joins) return splitIntoClusters(pieces)
-    flags |= readUnitFlags(code)
     starts[count] = at
-    at += size
+    if (code >= 0xd800 && code <= 0xdbff && next >= 0xdc00 && next <= 0xdfff) {
+      const astral = readCodePointFlags(original.codePointAt(at) as number)
+      // Plain emoji have no flags, never join a cluster and are inert; any other astral
+      // character is looked at.
+      if (astral !== 0) {
+        if (JOINS_CLUSTERS.test(original.slice(at, at + 2))) return splitIntoClusters(pieces)
+        flags |= astral | FLAGS.nfkc
+        marked[markedCount++] = count
+      }
+      at += 2
+    } else if (units === undefined) {
+      if (JOINS.read(code) === 1) return splitIntoClusters(pieces)
+      flags |= readUnitFlags(code)
+      at++
+    } else {
+      const unit = units.read(code)
+      if ((unit & UNIT_JOINS) !== 0) return splitIntoClusters(pieces)
+      flags |= unit & UNIT_FLAGS
+      if ((unit & UNIT_MARKED) !== 0) marked[markedCount++] = count
+      at++
+    }
     ends[count] = at
   }
   pieces.count = count
   pieces.flags = flags
+  pieces.markedCount = units === undefined ? -1 : markedCount
   return pieces
 }
 
@@ -86,6 +127,7 @@ function splitIntoClusters(pieces: Pieces): Pieces {
   }
   pieces.count = count
   pieces.flags = readFlags(pieces.original)
+  pieces.markedCount = -1
   return pieces
 }
 
@@ -100,6 +142,7 @@ function prepareScratch(original: string): Pieces {
     pieces.starts = new Int32Array(capacity)
     pieces.ends = new Int32Array(capacity)
     pieces.changes = new Int32Array(capacity)
+    pieces.marked = new Int32Array(capacity)
   }
   pieces.original = original
   pieces.changes.fill(0, 0, size)
@@ -117,6 +160,8 @@ function createPieces(capacity: number): Pieces {
     ends: new Int32Array(capacity),
     parts: [],
     changes: new Int32Array(capacity),
+    marked: new Int32Array(capacity),
+    markedCount: -1,
   }
 }
 

@@ -35,7 +35,9 @@ export type RunAction = (pieces: Pieces, first: number, end: number, kinds: numb
 /**
  * Hands `act` every longest run of pieces whose kind shares a bit with `member`. Emptied
  * pieces neither join nor break a run, so a character removed by an earlier step cannot split
- * one. True if any action changed a piece.
+ * one. When the pieces know which of them are marked, only runs holding a marked piece are
+ * handed over: `act` must leave a run of unmarked pieces as it is. True if any action changed
+ * a piece.
  */
 export function actOnRuns(
   pieces: Pieces,
@@ -43,6 +45,7 @@ export function actOnRuns(
   member: number,
   act: RunAction,
 ): boolean {
+  if (pieces.markedCount >= 0) return actOnMarkedRuns(pieces, kinds, member, act)
   let changed = false
   let first = -1
   let union = 0
@@ -57,6 +60,41 @@ export function actOnRuns(
     if (first >= 0 && act(pieces, first, i, union)) changed = true
     first = -1
     union = 0
+  }
+  return changed
+}
+
+/** actOnRuns for the runs around marked pieces: the same runs, found from the inside. */
+function actOnMarkedRuns(
+  pieces: Pieces,
+  kinds: PieceKindReader,
+  member: number,
+  act: RunAction,
+): boolean {
+  let changed = false
+  let done = 0
+  for (let m = 0; m < pieces.markedCount; m++) {
+    const seed = pieces.marked[m] as number
+    if (seed < done) continue
+    let union = kinds.read(pieces, seed)
+    if (union < 0 || (union & member) === 0) continue
+    let first = seed
+    for (let i = seed - 1; i >= 0; i--) {
+      const kind = kinds.read(pieces, i)
+      if (kind < 0) continue
+      if ((kind & member) === 0) break
+      first = i
+      union |= kind
+    }
+    let end = seed + 1
+    for (; end < pieces.count; end++) {
+      const kind = kinds.read(pieces, end)
+      if (kind < 0) continue
+      if ((kind & member) === 0) break
+      union |= kind
+    }
+    if (act(pieces, first, end, union)) changed = true
+    done = end
   }
   return changed
 }

@@ -38,6 +38,11 @@ const KINDS = new PieceKinds(
 const TABLES =
   CONFIG === undefined ? undefined : buildOpenccTables(CONFIG, foldVariants, Object.keys(VARIANTS))
 
+/** Whether OpenCC could change this BMP character, alone or in some phrase. */
+export function maySimplify(code: number): boolean {
+  return CONVERTIBLE.has(String.fromCharCode(code)) || (TABLES?.single[code] ?? -1) !== 0
+}
+
 /** Traditional and variant characters → simplified, for matching only (the archive is kept). */
 export function simplifyChinese(pieces: Pieces, context: StepContext): boolean {
   if ((context.flags & FLAGS.convertible) === 0) return false

@@ -19,6 +19,14 @@ const ENDS_LATIN = /[\p{sc=Latin}\p{sc=Han}]$/u
 markCharacters(/\p{Default_Ignorable_Code_Point}/u, FLAGS.ignorable)
 // 'ı' folds to itself in Unicode, but reads as 'i'; upper-casing it on the way gives that.
 markCharacters(/[\p{Changes_When_Casefolded}ı]/u, FLAGS.foldsCase)
+// Case folding here is JavaScript's, which also changes letters Unicode's folding keeps: the
+// Cherokee capitals (folded to small letters) and letters that decompose when upper-cased
+// ('ǰ', 'ΐ'). Without this flag they would fold only beside some other flagged character.
+markCharacters(
+  /[\p{Changes_When_Uppercased}\p{Changes_When_Lowercased}]/u,
+  FLAGS.foldsCase,
+  (char) => foldCase(char) !== char,
+)
 markCharacters(/(?![\u0000-\u007f])[\p{M}\p{sc=Latin}]/u, FLAGS.latinOrMark)
 
 /**
@@ -33,6 +41,11 @@ const MAY_CHANGE_PIECE = new RegExp(
   'u',
 )
 const MAY_CHANGE = new LazyTable((char) => (MAY_CHANGE_PIECE.test(char) ? 1 : 0))
+
+/** Whether one of these steps might change this character on its own (see MAY_CHANGE_PIECE). */
+export function mayChangeAlone(char: string): boolean {
+  return MAY_CHANGE_PIECE.test(char)
+}
 
 const ASTRAL_MAY_CHANGE = new Map<number, number>()
 const NFKC_OF_UNIT = new Map<number, string>()
@@ -51,37 +64,63 @@ const MARKS = stepBit('marks')
  * looks back, only reads pieces that are already through all four.
  */
 export function applyPieceSteps(pieces: Pieces, context: StepContext): void {
-  const nfkc = context.nfkc !== context.original
+  const nfkc = (context.flags & FLAGS.nfkc) !== 0
   const ignorable = (context.flags & FLAGS.ignorable) !== 0
   const fold = (context.flags & FLAGS.foldsCase) !== 0
   const marks = (context.flags & FLAGS.latinOrMark) !== 0
   if (!nfkc && !ignorable && !fold && !marks) return
 
+  const steps = { nfkc, ignorable, fold, marks }
+  if (pieces.markedCount >= 0) {
+    // Unmarked pieces never change: only the marked ones need the steps.
+    for (let m = 0; m < pieces.markedCount; m++) {
+      const i = pieces.marked[m] as number
+      if (mayChange(pieces, i)) applyToPiece(pieces, i, findPrevious(pieces, i), steps)
+    }
+    return
+  }
   let previous = -1
   for (let i = 0; i < pieces.count; i++) {
-    const code = readSimpleCode(pieces, i)
-    const mayChange =
-      code >= 0
-        ? MAY_CHANGE.read(code) === 1
-        : readMemoised(ASTRAL_MAY_CHANGE, pieces, i, readMayChange) === 1
-    if (!mayChange) {
-      previous = i
-      continue
-    }
-    let part = readPart(pieces, i)
-    if (nfkc && part !== '') part = update(pieces, i, part, applyNfkc(part), NFKC)
-    if (ignorable && part !== '') {
-      part = update(pieces, i, part, removeIgnorables(part), IGNORABLE_BIT)
-    }
-    if (fold && part !== '') part = update(pieces, i, part, foldCase(part), FOLD_CASE)
-    if (part === '') continue
-    if (marks) {
-      const before = previous < 0 ? '' : readPart(pieces, previous)
-      const stripped = isStablePiece(part) ? part : stripMarks(part, before)
-      update(pieces, i, part, stripped, MARKS)
-    }
-    previous = i
+    if (!mayChange(pieces, i) || applyToPiece(pieces, i, previous, steps)) previous = i
   }
+}
+
+interface PieceSteps {
+  nfkc: boolean
+  ignorable: boolean
+  fold: boolean
+  marks: boolean
+}
+
+function mayChange(pieces: Pieces, index: number): boolean {
+  const code = readSimpleCode(pieces, index)
+  return code >= 0
+    ? MAY_CHANGE.read(code) === 1
+    : readMemoised(ASTRAL_MAY_CHANGE, pieces, index, readMayChange) === 1
+}
+
+/** The last piece before `index` that a step has not emptied, or -1. */
+function findPrevious(pieces: Pieces, index: number): number {
+  let previous = index - 1
+  while (previous >= 0 && pieces.parts[previous] === '') previous--
+  return previous
+}
+
+/** Takes piece `index` through the steps; false if it was emptied. */
+function applyToPiece(pieces: Pieces, i: number, previous: number, steps: PieceSteps): boolean {
+  let part = readPart(pieces, i)
+  if (steps.nfkc && part !== '') part = update(pieces, i, part, applyNfkc(part), NFKC)
+  if (steps.ignorable && part !== '') {
+    part = update(pieces, i, part, removeIgnorables(part), IGNORABLE_BIT)
+  }
+  if (steps.fold && part !== '') part = update(pieces, i, part, foldCase(part), FOLD_CASE)
+  if (part === '') return false
+  if (steps.marks) {
+    const before = previous < 0 ? '' : readPart(pieces, previous)
+    const stripped = isStablePiece(part) ? part : stripMarks(part, before)
+    update(pieces, i, part, stripped, MARKS)
+  }
+  return true
 }
 
 // An unchanged astral character none of the steps could change skips them, as a BMP one
