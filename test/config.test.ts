@@ -70,13 +70,16 @@ t.test('a .env file is read when given', async (t) => {
   t.equal(loadConfig(rest, `${dir}/.env`).WECOM_AGENT_ID, '42')
 })
 
-t.test('the archive settings default to a Shanghai day, hourly checkpoints and 7-year rules', async (t) => {
-  const config = loadConfig(good)
-  t.equal(config.ARCHIVE_TIMEZONE, 'Asia/Shanghai')
-  t.equal(config.ARCHIVE_CHECKPOINT_MINUTES, 60)
-  t.equal(config.RETENTION_FILE, 'config/retention.yaml')
-  t.equal(config.ARCHIVE_SIGNING_KEY, undefined, 'signing is optional')
-})
+t.test(
+  'the archive settings default to a Shanghai day, hourly checkpoints and 7-year rules',
+  async (t) => {
+    const config = loadConfig(good)
+    t.equal(config.ARCHIVE_TIMEZONE, 'Asia/Shanghai')
+    t.equal(config.ARCHIVE_CHECKPOINT_MINUTES, 60)
+    t.equal(config.RETENTION_FILE, 'config/retention.yaml')
+    t.equal(config.ARCHIVE_SIGNING_KEY, undefined, 'signing is optional')
+  },
+)
 
 t.test('an unknown ARCHIVE_TIMEZONE stops start-up naming the variable', async (t) => {
   const err = failure({ ...good, ARCHIVE_TIMEZONE: 'Mars/Olympus_Mons' })
