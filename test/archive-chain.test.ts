@@ -398,3 +398,20 @@ t.test('the fast canonical form is byte-identical to the RFC 8785 reference', as
   }
   t.equal(compared, 3000, 'every random document serialised identically')
 })
+
+t.test(
+  'a burst of appends in one process takes consecutive places without contention',
+  async (t) => {
+    const fixture = await openTestArchive(t, 'chain_burst')
+    const stored = await Promise.all(
+      Array.from({ length: 80 }, (_, i) =>
+        archiveText(fixture, `97000000000000${String(i).padStart(5, '0')}`, 'user_a', `突发 ${i}`),
+      ),
+    )
+    t.same(
+      stored.map((s) => s.seq).sort((a, b) => a - b),
+      Array.from({ length: 80 }, (_, i) => i + 1),
+    )
+    t.equal((await verify(fixture)).code, 0)
+  },
+)

@@ -133,3 +133,44 @@ t.test('a policy reload is recorded in the audit log with who asked', async (t) 
   t.equal(entry.actor, 'ops@example.com')
   t.equal(entry.outcome.outcome, 'unchanged')
 })
+
+t.test('a long message is archived whole and checked like a short one', async (t) => {
+  const h = await startHarness(t, {
+    database: 'archive_long_message',
+    listen: true,
+    config: { POLICY_FILE: departmentPolicy() },
+  })
+  const filler = Array.from({ length: 2000 }, (_, i) =>
+    String.fromCodePoint(0x4e00 + ((i * 37) % 5000)),
+  ).join('')
+  const delivered = await send(h, 'chenjiashun', `${filler}。财报下周发布`, '7100000000000000006')
+  t.equal(delivered.status, 200)
+  const [stored] = await h.app.warden.models.messages.find({}).lean()
+  t.equal(stored?.content?.length, 2007, 'the whole text is kept, not a reduced record')
+  t.ok((stored?.grams.length ?? 0) > 1000, 'and every gram of it is searchable')
+  const violations = await waitUntil('the violation', async () => {
+    const found = await h.app.warden.models.violations.find({}).lean()
+    return found.length > 0 ? found : null
+  })
+  t.equal(violations[0]?.ruleId, 'finance-insider')
+})
+
+t.test('a record stored reduced is still read by the policy from its raw bytes', async (t) => {
+  const { policyText } = await import('../src/jobs/evaluate-message.js')
+  const xml = textMessageXml({
+    corpId: 'ww0000000000000000',
+    fromUser: 'zhangsan',
+    content: '内幕消息',
+    msgId: '7100000000000000007',
+    agentId: '1000002',
+    createTime: 1,
+  })
+  const reduced = {
+    content: null,
+    rawXml: Buffer.from(xml, 'utf8').toString('base64'),
+    rawXmlEncoding: 'base64' as const,
+    fields: { unstorable: true },
+  }
+  t.equal(policyText(reduced), '内幕消息')
+  t.equal(policyText({ ...reduced, fields: {} }), '', 'an event without content has no text')
+})

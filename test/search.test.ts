@@ -212,3 +212,27 @@ t.test('warden search prints hits readably and as JSON, and audits the actor', a
   const entries = await auditEntries(fixture, 'search')
   t.equal(entries[0]?.actor, 'auditor')
 })
+
+t.test('an open range covers a record that arrived late with an old time', async (t) => {
+  const fixture = await openTestArchive(t, 'search_helper_late')
+  await archiveLine(fixture, { user: 'user_a', content: '最近的消息', at: at(0) })
+  await archiveLine(fixture, {
+    user: 'user_a',
+    content: '很久以前的消息',
+    at: new Date('2014-05-01T08:00:00Z'),
+  })
+  const all = await search(fixture, {})
+  t.same(
+    all.hits.map((hit) => hit.content),
+    ['最近的消息', '很久以前的消息'],
+  )
+  const wide = await search(fixture, {
+    from: new Date('2001-01-01T00:00:00Z'),
+    to: new Date('2100-01-01T00:00:00Z'),
+  })
+  t.equal(wide.hits.length, 2, 'a range of a century is not cut short')
+
+  const { chainCollections, MESSAGE_CHAIN } = await import('../src/archive/chain/chain-spec.js')
+  await chainCollections(fixture.connection, MESSAGE_CHAIN).tips.deleteMany({})
+  t.equal((await search(fixture, {})).hits.length, 2, 'search does not depend on the tip table')
+})

@@ -1,6 +1,7 @@
 import type { Model, Types } from 'mongoose'
 import { WardenError } from '../errors/warden-error.js'
 import type { InboundMessage } from '../parse/inbound-message.js'
+import type { ArchiveDays } from './archive-days.js'
 import { GENESIS_HASH } from './chain/canonical-record.js'
 import type { ChainAppender } from './chain/chain-appender.js'
 import type { ArchivedMessage, Channel, SenderSnapshot } from './message-model.js'
@@ -19,6 +20,7 @@ export interface MessageArchive {
   messages: Model<ArchivedMessage>
   chain: ChainAppender
   timeZone: string
+  days: ArchiveDays
 }
 
 export interface ArchiveExtras {
@@ -71,6 +73,7 @@ export type NewRecord = Omit<ArchivedMessage, '_id' | ChainFields>
  */
 async function appendRecord(archive: MessageArchive, record: NewRecord): Promise<ArchiveResult> {
   const plain = await castRecord(archive, record)
+  await archive.days.note(record.day)
   const appended = await archive.chain.append(plain, {
     field: 'dedupeKey',
     value: record.dedupeKey,
@@ -116,6 +119,7 @@ export async function appendMessageRecords(
   const plain = []
   for (const record of records) {
     const day = dayOf(record.createTime ?? record.receivedAt, archive.timeZone)
+    await archive.days.note(day)
     plain.push(await castRecord(archive, { ...record, day, grams: textGrams(record.content) }))
   }
   return archive.chain.appendMany(plain)

@@ -106,11 +106,11 @@ const messageSchema = new Schema<ArchivedMessage>(
   { collection: 'messages', versionKey: false, minimize: false, strict: 'throw' },
 )
 
-// What search filters by (MongoDB serves these from the indexes; see docs in README, Search).
+// What search filters by (MongoDB serves these from the indexes; see README, Search). The
+// `grams` index is created in open-archive.ts, only where it can work.
 messageSchema.index({ fromUser: 1, day: -1 })
 messageSchema.index({ chatId: 1, day: -1 })
 messageSchema.index({ day: -1, msgType: 1 })
-messageSchema.index({ grams: 1, day: -1 })
 messageSchema.index({ relatesTo: 1 })
 
 export function messageModel(connection: Connection): Model<ArchivedMessage> {

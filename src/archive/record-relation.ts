@@ -73,6 +73,7 @@ export async function archiveRelation(
       evaluatedAt: null,
     },
   })
+  await archive.days.note(plain.day)
   const appended = await archive.chain.append(plain, { field: 'dedupeKey', value: dedupeKey })
   return {
     id: appended.id as unknown as Types.ObjectId,

@@ -3,6 +3,7 @@ import { mkdir, readdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { Collection } from 'mongodb'
 import type { Connection } from 'mongoose'
+import { ArchiveDays } from '../archive/archive-days.js'
 import { canonicalJson, sha256Hex } from '../archive/chain/canonical-record.js'
 import { chainCollections, MESSAGE_CHAIN } from '../archive/chain/chain-spec.js'
 import { type Checkpoint, loadCheckpoints } from '../archive/chain/checkpoint.js'
@@ -11,7 +12,7 @@ import type { AuditLog } from '../audit/audit-log.js'
 import { WardenError } from '../errors/warden-error.js'
 import { planQuery, type ScanStats, scanCandidates } from '../search/query-plan.js'
 import { messagesHittingRule } from '../search/rule-hits.js'
-import { collectionsOf, tipsOf } from '../search/search-archive.js'
+import { collectionsOf } from '../search/search-archive.js'
 import {
   describeFilters,
   matchesFilters,
@@ -76,7 +77,7 @@ export async function exportArchive(
     ? await messagesHittingRule(violations, filters.ruleId, stats)
     : null
   const rulesByMessage = await loadRuleHits(violations, stats)
-  const sources = { messages, tips: tipsOf(deps.connection), timeZone: deps.timeZone }
+  const sources = { messages, days: new ArchiveDays(deps.connection), timeZone: deps.timeZone }
   const plan = await planQuery(sources, filters, ruleSet, 1, stats)
 
   const files: Record<string, FileDigest> = {}

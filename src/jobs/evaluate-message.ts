@@ -3,6 +3,7 @@ import { insertOnce } from '../archive/insert-once.js'
 import type { ArchivedMessage } from '../archive/message-model.js'
 import type { Violation } from '../archive/violation-model.js'
 import { isWardenError } from '../errors/warden-error.js'
+import { readInbound } from '../parse/read-inbound.js'
 import type { PolicyEngine, PolicyHit, RuleThreshold } from '../policy/types.js'
 
 const CONTEXT_CHARS = 30
@@ -32,7 +33,7 @@ export async function evaluateMessage(
   const message = await models.messages.findById(messageId).lean()
   if (!message) return { skipped: true, violationIds: [] }
 
-  const text = message.content ?? ''
+  const text = policyText(message)
   let hits: PolicyHit[]
   try {
     hits = text
@@ -137,7 +138,7 @@ function buildViolation(
 ): Omit<Violation, '_id'> {
   // The violation speaks for its surest hit: FLAG when any hit is FLAG, else REVIEW.
   const first = hits.find((hit) => hit.verdict === 'FLAG') ?? (hits[0] as PolicyHit)
-  const text = message.content ?? ''
+  const text = policyText(message)
   return {
     key,
     messageId: message._id,
@@ -179,4 +180,25 @@ function buildViolation(
 function knownDepartments(sender: ArchivedMessage['sender'] | undefined): string[] | null {
   if (!sender || (sender.source !== 'user/get' && sender.source !== 'cache')) return null
   return sender.departments.map(String)
+}
+
+/**
+ * The text the policy reads. A record the database refused in full was stored reduced (raw
+ * bytes only, `content` null): its text is read back from the raw callback, so that no message
+ * escapes the policy by being hard to store.
+ */
+export function policyText(
+  message: Pick<ArchivedMessage, 'content' | 'rawXml' | 'rawXmlEncoding' | 'fields'>,
+): string {
+  if (typeof message.content === 'string') return message.content
+  if (!(message.fields as { unstorable?: boolean } | null)?.unstorable) return ''
+  const raw =
+    message.rawXmlEncoding === 'base64'
+      ? Buffer.from(message.rawXml, 'base64').toString('utf8')
+      : message.rawXml
+  try {
+    return readInbound(raw).content ?? ''
+  } catch {
+    return ''
+  }
 }

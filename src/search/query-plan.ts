@@ -1,7 +1,8 @@
 import type { Collection, Document, Filter } from 'mongodb'
 import { ObjectId } from 'mongodb'
+import type { ArchiveDays } from '../archive/archive-days.js'
 import type { ArchivedMessage } from '../archive/message-model.js'
-import { dayOf, daysBetween, queryGrams, searchForm } from '../archive/search-keys.js'
+import { dayOf, queryGrams, searchForm } from '../archive/search-keys.js'
 import { mergeStreams } from './merge-streams.js'
 import type { CursorPosition, SearchFilters } from './search-filters.js'
 
@@ -30,8 +31,8 @@ export interface QueryPlan {
 
 export interface PlanSources {
   messages: Collection
-  /** The chain's tip table: where the newest record is, without a scan. */
-  tips: Collection
+  /** The days the archive holds records for (src/archive/archive-days.ts). */
+  days: ArchiveDays
   timeZone: string
 }
 
@@ -85,7 +86,7 @@ export async function planQuery(
   }
   const allDays = days ?? (await rangeDays(sources, filters, stats))
   if (allDays.length === 0) return { ...plan, kind: 'empty' }
-  return { ...plan, days: direction === -1 ? allDays : allDays.reverse() }
+  return { ...plan, days: direction === -1 ? allDays.reverse() : allDays }
 }
 
 /**
@@ -112,41 +113,17 @@ export function pickGram(text: string): string | null {
   return best
 }
 
-/** The days a search covers, newest first; an open start is the day of the first record. */
-async function rangeDays(sources: PlanSources, filters: SearchFilters, stats: ScanStats) {
-  const to = filters.to ?? (await recordTime(sources, stats, 'last'))
-  const from = filters.from ?? (await recordTime(sources, stats, 'first'))
-  if (from === null || to === null || from > to) return []
-  return daysBetween(from, to, sources.timeZone)
-}
-
 /**
- * Where an open range ends: the earliest time of the first record (seq 1), or a day past the
- * latest time of the chain's tip, so that empty days beyond the newest message are not queried
- * one by one. A record's own time is never later than when it was appended (its `_id`) plus
- * clock skew, so the tip's `_id` time bounds every record.
+ * The days a search covers, oldest first: the archive's days with records, within the range.
+ * An open end is open: a record with an old time that arrived late is still covered.
  */
-async function recordTime(sources: PlanSources, stats: ScanStats, end: 'first' | 'last') {
-  let seq = 1
-  if (end === 'last') {
-    stats.queries++
-    const tip = await sources.tips
-      .find({ chain: 'messages' }, { projection: { _id: 0, seq: 1 } })
-      .sort({ seq: -1 })
-      .limit(1)
-      .toArray()
-    if (!tip[0]) return null
-    seq = Number(tip[0].seq)
-  }
+async function rangeDays(sources: PlanSources, filters: SearchFilters, stats: ScanStats) {
+  if (filters.from && filters.to && filters.from > filters.to) return []
   stats.queries++
-  const record = await sources.messages.findOne(
-    { seq },
-    { projection: { _id: 1, createTime: 1, receivedAt: 1 } },
+  return sources.days.list(
+    filters.from ? dayOf(filters.from, sources.timeZone) : undefined,
+    filters.to ? dayOf(filters.to, sources.timeZone) : undefined,
   )
-  if (!record) return end === 'last' ? new Date(Date.now() + 86_400_000) : null
-  const times = [record.createTime, record.receivedAt, (record._id as ObjectId).getTimestamp()]
-  const known = times.filter((time): time is Date => time instanceof Date).map((t) => t.getTime())
-  return end === 'first' ? new Date(Math.min(...known)) : new Date(Math.max(...known) + 86_400_000)
 }
 
 /** Does `a` come before `b` in the plan's order? */

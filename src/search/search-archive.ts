@@ -1,4 +1,5 @@
 import type { Connection } from 'mongoose'
+import { ArchiveDays } from '../archive/archive-days.js'
 import { chainCollections, MESSAGE_CHAIN } from '../archive/chain/chain-spec.js'
 import type { ArchivedMessage } from '../archive/message-model.js'
 import type { AuditLog } from '../audit/audit-log.js'
@@ -84,7 +85,7 @@ export async function searchArchive(
   const ruleSet = filters.ruleId
     ? await messagesHittingRule(violations, filters.ruleId, stats)
     : null
-  const sources = { messages, tips: tipsOf(deps.connection), timeZone: deps.timeZone }
+  const sources = { messages, days: new ArchiveDays(deps.connection), timeZone: deps.timeZone }
   const plan = await planQuery(sources, filters, ruleSet, -1, stats)
   const found: ArchivedMessage[] = []
   let more = false
@@ -158,10 +159,6 @@ async function describeHits(
     })
   }
   return hits
-}
-
-export function tipsOf(connection: Connection) {
-  return chainCollections(connection, MESSAGE_CHAIN).tips
 }
 
 export function collectionsOf(connection: Connection) {

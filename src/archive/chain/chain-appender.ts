@@ -49,6 +49,7 @@ export class ChainAppender {
   readonly #maxAttempts: number
   readonly #keepTips: number
   #tip: ChainTip | null = null
+  #queue: Promise<unknown> = Promise.resolve()
 
   constructor(
     spec: ChainSpec,
@@ -67,7 +68,25 @@ export class ChainAppender {
    * Writes `doc` as the next record. With `dedupe`, a record already holding that key is
    * reported instead of written (the unique index on that field is what guarantees it).
    */
-  async append(doc: Document, dedupe?: DedupeKey): Promise<AppendResult> {
+  append(doc: Document, dedupe?: DedupeKey): Promise<AppendResult> {
+    return this.#serially(() => this.#append(doc, dedupe))
+  }
+
+  /**
+   * Appends of one process go one at a time: a burst of callbacks would otherwise all compute
+   * the same next place, and all but one retry — work that grows with the square of the burst.
+   * Replicas still collide with each other, rarely, and resolve it through the unique index.
+   */
+  #serially<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.#queue.then(work, work)
+    this.#queue = run.then(
+      () => undefined,
+      () => undefined,
+    )
+    return run
+  }
+
+  async #append(doc: Document, dedupe?: DedupeKey): Promise<AppendResult> {
     const stored = asStored({ _id: new ObjectId(), ...doc })
     const id = stored._id as ObjectId
     const contentHash = contentHashOf(stored, this.#spec.excluded)
@@ -97,7 +116,11 @@ export class ChainAppender {
    * benchmark). Places are still claimed by the unique index, so a concurrent writer only
    * makes the rest of the batch re-link after the tip it took.
    */
-  async appendMany(docs: Document[], batchSize = 1000): Promise<number> {
+  appendMany(docs: Document[], batchSize = 1000): Promise<number> {
+    return this.#serially(() => this.#appendMany(docs, batchSize))
+  }
+
+  async #appendMany(docs: Document[], batchSize: number): Promise<number> {
     const pending = docs.map((doc) => {
       const stored = asStored({ _id: new ObjectId(), ...doc })
       return { stored, contentHash: contentHashOf(stored, this.#spec.excluded) }

@@ -27,8 +27,20 @@ export function readSigningKey(value: string, variable = 'ARCHIVE_SIGNING_KEY'):
   }
 }
 
-/** Reads ARCHIVE_VERIFY_KEY: an SPKI PEM or the 32-byte public key in base64. */
+/**
+ * Reads ARCHIVE_VERIFY_KEY: an SPKI PEM or the 32-byte public key in base64. A private key is
+ * refused even though its public half could be derived: the verifying side must not hold it.
+ * TODO(#4): a bare 32-byte seed in base64 looks exactly like a public key and is not caught
+ * here; signatures then fail to verify.
+ */
 export function readVerifyKey(value: string, variable = 'ARCHIVE_VERIFY_KEY'): KeyObject {
+  if (holdsPrivateKey(value)) {
+    throw new WardenError('WARDEN_ARCHIVE_SIGNING_KEY_INVALID', {
+      message:
+        `${variable} holds a private key: give only the public key ` +
+        '(`openssl pkey -in private.pem -pubout`) and keep the private one off this machine',
+    })
+  }
   return parseKey(value, variable, 'public')
 }
 
@@ -62,6 +74,25 @@ function parseKey(value: string, variable: string, kind: 'private' | 'public'): 
         'base64 (create one with `openssl genpkey -algorithm ed25519`)',
       cause: cause instanceof WardenError ? undefined : new Error((cause as Error).message),
     })
+  }
+}
+
+/** A PEM private key of any kind, a PKCS#8 DER or a libsodium seed-and-public pair in base64. */
+function holdsPrivateKey(value: string): boolean {
+  const text = value.trim().replaceAll('\\n', '\n')
+  if (/-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----/.test(text)) return true
+  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(text)) return false
+  const raw = Buffer.from(text, 'base64')
+  try {
+    if (raw.length === 64) {
+      const seed = fromRaw(raw.subarray(0, 32).toString('base64'), 'private')
+      const derived = createPublicKey(seed).export({ format: 'der', type: 'spki' })
+      return derived.subarray(SPKI_PREFIX.length).equals(raw.subarray(32))
+    }
+    createPrivateKey({ key: raw, format: 'der', type: 'pkcs8' })
+    return true
+  } catch {
+    return false
   }
 }
 
