@@ -1,9 +1,10 @@
 /**
  * `npm run bench:archive`: loads synthetic messages into a benchmark database (1,000,000 by
- * default; BENCH_ARCHIVE_MESSAGES to change) and measures what an operator waits for: search
+ * default; BENCH_ARCHIVE_MESSAGES to change; database `wecom_warden_bench_archive_<N>`, kept
+ * between runs so that a re-run skips the load) and measures what an operator waits for: search
  * p95 for typical queries, export throughput and `warden verify` throughput, each beside a plain
- * find() doing the same reading in the same run. MONGODB_URI names the server (the database
- * `wecom_warden_bench_archive` on it is used); without it FerretDB is started.
+ * find() doing the same reading in the same run. MONGODB_URI names the server; without it
+ * FerretDB is started.
  */
 import { spawnSync } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
@@ -17,8 +18,8 @@ import { initModels } from '../src/archive/models.js'
 import { openArchive } from '../src/archive/open-archive.js'
 import { benchExport, benchSearches } from './bench-archive-queries.js'
 
-const DATABASE = 'wecom_warden_bench_archive'
 const TOTAL = Number(process.env.BENCH_ARCHIVE_MESSAGES ?? 1_000_000)
+const DATABASE = `wecom_warden_bench_archive_${TOTAL}`
 const DAYS = 365
 const USERS = 2000
 const CHATS = 400

@@ -209,3 +209,19 @@ t.test('warden export writes an export and warden export verify checks it', asyn
   const usage = await runWarden(['export'], env)
   t.equal(usage.code, 2, '--out is required')
 })
+
+t.test('warden export --out naming an existing file is refused with a typed error', async (t) => {
+  const fixture = await openTestArchive(t, 'fixes_export_out_file')
+  const file = join(await mkdtemp(join(tmpdir(), 'warden-export-')), 'notes.txt')
+  await writeFile(file, 'not a directory')
+  const env = { MONGODB_URI: fixture.uri }
+
+  for (const out of [file, join(file, 'below')]) {
+    const run = await runWarden(['export', '--out', out], env)
+    t.equal(run.code, 1, `--out ${out} fails`)
+    t.match(run.stderr, /WARDEN_EXPORT_TARGET_EXISTS: --out .* is a file or lies under one/)
+    t.notMatch(run.stderr, /unexpected failure|\n\s+at /, 'no stack trace')
+  }
+  t.equal(await readFile(file, 'utf8'), 'not a directory', 'the file is untouched')
+  t.same(await auditEntries(fixture, 'export'), [], 'nothing was exported or audited')
+})

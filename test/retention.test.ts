@@ -3,9 +3,13 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t from 'tap'
 import { chainCollections, MESSAGE_CHAIN } from '../src/archive/chain/chain-spec.js'
+import { initModels } from '../src/archive/models.js'
 import { isWardenError } from '../src/errors/warden-error.js'
-import { parseRetention } from '../src/retention/retention-rules.js'
+import { runDisposition } from '../src/retention/dispose.js'
+import { covers } from '../src/retention/legal-holds.js'
+import { loadRetentionFile, parseRetention } from '../src/retention/retention-rules.js'
 import { type ArchiveFixture, archiveText, openTestArchive, runWarden } from './helpers/archive.js'
+import { auditEntries } from './helpers/search-fixtures.js'
 
 const YEAR = 365 * 86_400_000
 const EIGHT_YEARS_AGO = new Date(Date.now() - 8 * YEAR)
@@ -198,4 +202,144 @@ t.test('hold commands refuse what they cannot do', async (t) => {
   )
   t.equal(unknown.code, 1)
   t.match(unknown.stderr, /WARDEN_NOT_FOUND/)
+})
+
+t.test('a hold on ZhaoLiu protects the records of zhaoliu (WeCom ids ignore case)', async (t) => {
+  const fixture = await openTestArchive(t, 'fixes_retention_hold_case')
+  const at = new Date(EIGHT_YEARS_AGO)
+  const held = await archiveText(fixture, '9510000000000000001', 'zhaoliu', '旧消息', at)
+  await archiveText(fixture, '9510000000000000002', 'wangwu', '旧消息', at)
+  const add = await runWarden(
+    ['hold', 'add', '--case', 'C-7', '--reason', 'r', '--user', 'ZhaoLiu', '--json'],
+    env(fixture),
+  )
+  t.equal(add.code, 0, add.stderr)
+  t.same(JSON.parse(add.stdout).criteria.users, ['ZhaoLiu'], 'the id is stored as given')
+
+  const run = JSON.parse((await runWarden(['retention', 'run', '--json'], env(fixture))).stdout)
+  t.equal(run.held, 1, "zhaoliu's record is held")
+  t.equal(run.disposed, 1, "wangwu's record goes")
+  t.equal((await docOf(fixture, held.id))?.content, '旧消息')
+})
+
+t.test('hold days are calendar days in ARCHIVE_TIMEZONE, --to through its end', async (t) => {
+  const fixture = await openTestArchive(t, 'fixes_retention_hold_days')
+  const add = await runWarden(
+    [
+      ...['hold', 'add', '--case', 'C-8', '--reason', 'r', '--chat', 'room-1'],
+      ...['--from', '2026-10-01', '--to', '2026-10-31', '--json'],
+    ],
+    { ...env(fixture), ARCHIVE_TIMEZONE: 'Asia/Shanghai' },
+  )
+  t.equal(add.code, 0, add.stderr)
+  const { criteria } = JSON.parse(add.stdout)
+  t.equal(criteria.from, '2026-09-30T16:00:00.000Z', 'midnight of 1 October in Shanghai')
+  t.equal(criteria.to, '2026-10-31T15:59:59.999Z', 'the last moment of 31 October in Shanghai')
+
+  const hold = { ...criteria, from: new Date(criteria.from), to: new Date(criteria.to) }
+  const late = { fromUser: 'u', chatId: 'room-1', at: new Date('2026-10-31T23:30:00+08:00') }
+  const early = { fromUser: 'u', chatId: 'room-1', at: new Date('2026-10-01T00:10:00+08:00') }
+  const after = { fromUser: 'u', chatId: 'room-1', at: new Date('2026-11-01T00:00:00+08:00') }
+  t.ok(covers(hold, late), 'late on the last day is covered')
+  t.ok(covers(hold, early), 'just after midnight on the first day is covered')
+  t.notOk(covers(hold, after), 'the next day is not')
+
+  const help = await runWarden(['hold', 'add', '--help'])
+  t.match(help.stdout, /ARCHIVE_TIMEZONE/)
+  t.notMatch(help.stdout, /UTC/)
+})
+
+t.test('hold add refuses impossible days, --all with criteria, and empty ids', async (t) => {
+  const fixture = await openTestArchive(t, 'fixes_retention_hold_usage')
+  const base = ['hold', 'add', '--case', 'C-9', '--reason', 'r']
+  const cases: [string[], RegExp][] = [
+    [['--from', '2026-02-30'], /--from must be a day/],
+    [['--user', 'u', '--to', '2026-04-31'], /--to must be a day/],
+    [['--from', '2026-02-28T25:00:00Z'], /--from must be a day/],
+    [['--all', '--user', 'u'], /--all covers everything/],
+    [['--all', '--from', '2026-01-01'], /--all covers everything/],
+    [['--user', ''], /--user needs an id/],
+    [['--chat', ' '], /--chat needs an id/],
+    [['--user', 'u', '--user', ''], /--user needs an id/],
+  ]
+  for (const [extra, message] of cases) {
+    const run = await runWarden([...base, ...extra], env(fixture))
+    t.equal(run.code, 2, `${extra.join(' ')} is a usage error`)
+    t.match(run.stderr, message)
+  }
+  const list = await runWarden(['hold', 'list', '--json'], env(fixture))
+  t.same(JSON.parse(list.stdout), [], 'no hold was placed')
+  t.rejects(
+    fixture.holds.add({
+      caseId: 'C',
+      reason: 'r',
+      actor: 'a',
+      criteria: { users: ['u'], chats: [], from: null, to: null, all: true },
+    }),
+    /covers everything/,
+    'the library refuses what the command line refuses',
+  )
+})
+
+t.test('retention run records its actor, the retention file and the rules', async (t) => {
+  const fixture = await openTestArchive(t, 'fixes_retention_actor')
+  await seedOldAndNew(fixture)
+  const run = await runWarden(['retention', 'run', '--actor', 'records-officer'], env(fixture))
+  t.equal(run.code, 0, run.stderr)
+
+  const [entry] = await auditEntries(fixture, 'dispose')
+  t.equal(entry?.actor, 'records-officer')
+  t.equal(entry?.params.retentionFile, SEVEN_YEARS)
+  t.same(entry?.params.rules, [
+    { id: 'policy-hits', keepDays: 3650, match: { ruleHit: true } },
+    { id: 'default', keepDays: 2555, match: {} },
+  ])
+
+  const other = await openTestArchive(t, 'fixes_retention_actor_env')
+  await seedOldAndNew(other)
+  const fallback = await runWarden(['retention', 'run'], env(other))
+  t.equal(fallback.code, 0, fallback.stderr)
+  const [byEnv] = await auditEntries(other, 'dispose')
+  t.equal(byEnv?.actor, 'compliance@test', 'without --actor, $WARDEN_ACTOR')
+})
+
+t.test('the daily disposition job still records system:disposition', async (t) => {
+  const fixture = await openTestArchive(t, 'fixes_retention_system_actor')
+  await seedOldAndNew(fixture)
+  const report = await runDisposition({
+    connection: fixture.connection,
+    models: await initModels(fixture.connection),
+    audit: fixture.audit,
+    holds: fixture.holds,
+    policy: await loadRetentionFile(SEVEN_YEARS),
+    timeZone: 'Asia/Shanghai',
+  })
+  t.equal(report.disposed, 4)
+  const [entry] = await auditEntries(fixture, 'dispose')
+  t.equal(entry?.actor, 'system:disposition')
+  t.equal(entry?.params.retentionFile, SEVEN_YEARS)
+})
+
+t.test('retention rules refuse unknown message types and channels, naming the path', (t) => {
+  const cases: [string, RegExp][] = [
+    [
+      'rules:\n  - id: a\n    keep: 1y\n    match: { msgType: [text, txt] }\n',
+      /retention\.yaml: rules\[0\]\.match\.msgType: unknown value 'txt'/,
+    ],
+    [
+      'rules:\n  - id: a\n    keep: 1y\n  - id: b\n    keep: 1y\n    match: { channel: email }\n',
+      /retention\.yaml: rules\[1\]\.match\.channel: unknown value 'email'/,
+    ],
+  ]
+  for (const [text, message] of cases) {
+    t.throws(() => parseRetention(text, 'retention.yaml'), message)
+  }
+  const known = parseRetention(
+    'rules:\n  - id: a\n    keep: 1y\n    match:\n' +
+      '      msgType: [text, image, voice, video, file, location, link, event, recall, edit, delete]\n' +
+      '      channel: app-callback\n      rules: [Bank-Card.v2, 转账]\n',
+  )
+  t.same(known.rules[0]?.match.channel, ['app-callback'])
+  t.same(known.rules[0]?.match.rules, ['Bank-Card.v2', '转账'], 'policy rule ids are free-form')
+  t.end()
 })

@@ -6,6 +6,7 @@ import { createUsageError } from './args.js'
 import type { CliIo } from './command-table.js'
 
 const CONNECT_TIMEOUT_MS = 5_000
+const MONGODB_SCHEME = /^mongodb(\+srv)?:\/\//i
 
 export interface ArchiveSession extends ArchiveHandles {
   connection: Connection
@@ -24,6 +25,10 @@ export async function withArchive<T>(
 ): Promise<T> {
   const uri = io.env.MONGODB_URI
   if (!uri) throw createUsageError('MONGODB_URI must name the archive database', commandPath)
+  // The value is never repeated: it may hold a password.
+  if (!MONGODB_SCHEME.test(uri)) {
+    throw createUsageError('MONGODB_URI must start with mongodb:// or mongodb+srv://', commandPath)
+  }
   const connection = mongoose.createConnection(uri, {
     serverSelectionTimeoutMS: CONNECT_TIMEOUT_MS,
     writeConcern: { w: 'majority', j: true },
@@ -33,6 +38,11 @@ export async function withArchive<T>(
     await connection.asPromise()
   } catch (cause) {
     await connection.close().catch(() => {})
+    // The driver's parse messages name the faulty part (an option, unescaped characters).
+    if ((cause as Error).name === 'MongoParseError') {
+      const reason = (cause as Error).message
+      throw createUsageError(`MONGODB_URI is not a valid connection string: ${reason}`, commandPath)
+    }
     throw new WardenError('WARDEN_ARCHIVE_UNAVAILABLE', { cause })
   }
   try {

@@ -1,6 +1,8 @@
 import type { KeyObject } from 'node:crypto'
+import { stat } from 'node:fs/promises'
 import { readSigningKey, readVerifyKey } from '../archive/chain/signing-key.js'
 import { resolveActor } from '../audit/audit-log.js'
+import { WardenError } from '../errors/warden-error.js'
 import { exportArchive } from '../export/export-archive.js'
 import { verifyExport } from '../export/verify-export.js'
 import { withArchive } from './archive-session.js'
@@ -59,6 +61,7 @@ export const exportCommand: Command = {
       throw createUsageError('--out DIR is required', COMMAND_PATH)
     }
     const filters = readFilters(args.values, io, COMMAND_PATH)
+    await refuseNonDirectory(out)
     const actor = resolveActor(args.values.actor, io.env)
     const started = performance.now()
     const onProgress = args.values.quiet
@@ -99,6 +102,20 @@ export const exportCommand: Command = {
     writeLine(io.stdout, `  manifest SHA-256 ${result.manifestSha256}`)
     return 0
   },
+}
+
+/** A target that exists as anything but a directory, or lies under a file, is refused early. */
+async function refuseNonDirectory(out: string): Promise<void> {
+  const found = await stat(out).catch((err: NodeJS.ErrnoException) => {
+    if (err.code === 'ENOENT') return null
+    if (err.code === 'ENOTDIR') return { isDirectory: () => false }
+    throw err
+  })
+  if (found && !found.isDirectory()) {
+    throw new WardenError('WARDEN_EXPORT_TARGET_EXISTS', {
+      message: `--out ${out} is a file or lies under one: choose a new directory`,
+    })
+  }
 }
 
 async function runVerify(args: ParsedArgs, io: CliIo): Promise<number> {

@@ -3,9 +3,8 @@ import type { HoldCriteria, LegalHold } from '../retention/legal-holds.js'
 import { withArchive } from './archive-session.js'
 import { createUsageError } from './args.js'
 import type { Command, CommandGroup, OptionValues } from './command-table.js'
+import { readTimeBound } from './filter-options.js'
 import { writeLine } from './output.js'
-
-const DATE = /^\d{4}-\d{2}-\d{2}(T[\d:.]+(Z|[+-]\d{2}:?\d{2})?)?$/
 
 const holdAdd: Command = {
   name: 'add',
@@ -15,16 +14,19 @@ const holdAdd: Command = {
     '                       [--to DATE] [--all] [--actor NAME] [--json]',
     '',
     'A record is covered when every criterion given matches it (users and chats: any of those',
-    'listed). DATE is YYYY-MM-DD (start of day, UTC) or an ISO time. --all covers the whole archive.',
-    'The hold and who placed it are recorded in the audit log.',
+    'listed; user ids match whatever their case, as in WeCom). DATE is a calendar day in',
+    'ARCHIVE_TIMEZONE (default Asia/Shanghai): --from covers it from its first moment, --to',
+    'through its last. An ISO time (2026-10-01T09:00:00+08:00) is taken as given. --all covers',
+    'the whole archive and takes no other criterion. The hold and who placed it are recorded',
+    'in the audit log.',
     '',
     'Options:',
     '  --case ID      the matter or case the hold is for (required)',
     '  --reason TEXT  why, for the record (required)',
     '  --user ID      a WeCom member id; repeat for several',
     '  --chat ID      a chat id; repeat for several',
-    '  --from DATE    first moment covered',
-    '  --to DATE      last moment covered',
+    '  --from DATE    first day (or moment) covered',
+    '  --to DATE      last day (or moment) covered, inclusive',
     '  --all          cover every record',
     '  --actor NAME   who is placing it (default $WARDEN_ACTOR, else user@host)',
     '  --json         print the hold as JSON',
@@ -46,19 +48,20 @@ const holdAdd: Command = {
     const path = 'warden hold add'
     const caseId = requireText(args.values.case, '--case', path)
     const reason = requireText(args.values.reason, '--reason', path)
+    const timeZone = io.env.ARCHIVE_TIMEZONE || 'Asia/Shanghai'
     const criteria: HoldCriteria = {
-      users: list(args.values.user),
-      chats: list(args.values.chat),
-      from: readDate(args.values.from, '--from', path),
-      to: readDate(args.values.to, '--to', path, true),
+      users: idList(args.values.user, '--user', path),
+      chats: idList(args.values.chat, '--chat', path),
+      from: readDate(args.values.from, '--from', path, false, timeZone),
+      to: readDate(args.values.to, '--to', path, true, timeZone),
       all: args.values.all === true,
     }
-    if (
-      !criteria.all &&
-      criteria.users.length + criteria.chats.length === 0 &&
-      !criteria.from &&
-      !criteria.to
-    ) {
+    const narrowed =
+      criteria.users.length + criteria.chats.length > 0 || criteria.from || criteria.to
+    if (criteria.all && narrowed) {
+      throw createUsageError('--all covers everything: give it alone, or leave it out', path)
+    }
+    if (!criteria.all && !narrowed) {
       throw createUsageError('give at least one of --user, --chat, --from, --to, or --all', path)
     }
     const actor = resolveActor(args.values.actor, io.env)
@@ -154,9 +157,15 @@ function describe(hold: LegalHold): string {
   return parts.join(', ')
 }
 
-function list(value: OptionValues[string]): string[] {
+/** Repeated ids as given; an empty one is a mistake, never "no filter". */
+function idList(value: OptionValues[string], flag: string, path: string): string[] {
   const items = Array.isArray(value) ? value : value === undefined ? [] : [value]
-  return items.filter((item): item is string => typeof item === 'string' && item !== '')
+  for (const item of items) {
+    if (typeof item !== 'string' || item.trim() === '') {
+      throw createUsageError(`${flag} needs an id; an empty one would match nothing`, path)
+    }
+  }
+  return items as string[]
 }
 
 function requireText(value: OptionValues[string], flag: string, path: string): string {
@@ -165,20 +174,18 @@ function requireText(value: OptionValues[string], flag: string, path: string): s
   return value.trim()
 }
 
-/** A date option; a bare day as --to means the end of that day. */
+/**
+ * A date option: a bare day is read in `timeZone` and means its first moment, or its last with
+ * `endOfDay`. `warden audit --since` still reads days in UTC through the default.
+ */
 export function readDate(
   value: OptionValues[string],
   flag: string,
   path: string,
   endOfDay = false,
+  timeZone = 'UTC',
 ): Date | null {
   if (value === undefined) return null
-  if (typeof value !== 'string' || !DATE.test(value) || Number.isNaN(Date.parse(value))) {
-    throw createUsageError(
-      `${flag} expects YYYY-MM-DD or an ISO time; got '${String(value)}'`,
-      path,
-    )
-  }
-  const date = new Date(value.length === 10 ? `${value}T00:00:00Z` : value)
-  return endOfDay && value.length === 10 ? new Date(date.getTime() + 86_399_999) : date
+  if (typeof value !== 'string') throw createUsageError(`${flag} expects a date`, path)
+  return readTimeBound(value, endOfDay ? 'to' : 'from', timeZone, path, flag)
 }

@@ -22,6 +22,7 @@ export interface DispositionDeps {
   holds: LegalHolds
   policy: RetentionPolicy
   timeZone: string
+  /** Who ran the disposal, for the audit log: `system:disposition` for the daily job. */
   actor?: string
 }
 
@@ -172,7 +173,17 @@ async function disposeChunk(
   const entry = await deps.audit.record({
     actor: deps.actor ?? 'system:disposition',
     action: 'dispose',
-    params: { retentionRule: run.rule.id, keepDays: run.rule.keepDays, day: run.day },
+    params: {
+      retentionRule: run.rule.id,
+      keepDays: run.rule.keepDays,
+      day: run.day,
+      retentionFile: deps.policy.source ?? null,
+      rules: [...deps.policy.rules, deps.policy.fallback].map(({ id, keepDays, match }) => ({
+        id,
+        keepDays,
+        match,
+      })),
+    },
     outcome: {
       disposed: chunk.map((doc) => ({ id: doc._id.toHexString(), seq: doc.seq })),
       heldOnDay: held,

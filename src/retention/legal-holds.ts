@@ -70,21 +70,7 @@ export class LegalHolds {
     now?: Date
   }): Promise<LegalHold> {
     const { criteria } = input
-    if (
-      !criteria.all &&
-      criteria.users.length + criteria.chats.length === 0 &&
-      !criteria.from &&
-      !criteria.to
-    ) {
-      throw new WardenError('WARDEN_REQUEST_INVALID', {
-        message: 'a hold needs at least one of users, chats, from, to (or all)',
-      })
-    }
-    if (criteria.from && criteria.to && criteria.from > criteria.to) {
-      throw new WardenError('WARDEN_REQUEST_INVALID', {
-        message: 'a hold cannot end before it starts',
-      })
-    }
+    checkCriteria(criteria)
     const at = input.now ?? new Date()
     const holdId = `hold-${randomBytes(5).toString('hex')}`
     const event: HoldEvent = {
@@ -165,13 +151,39 @@ export function holdsCovering(holds: LegalHold[], subject: HeldSubject): LegalHo
   return holds.filter((hold) => covers(hold.criteria, subject))
 }
 
+/** Whether a hold covers a record. WeCom user ids are case-insensitive, so they match so. */
 export function covers(criteria: HoldCriteria, subject: HeldSubject): boolean {
   if (criteria.all) return true
-  if (criteria.users.length > 0 && !criteria.users.includes(subject.fromUser ?? '')) return false
+  if (criteria.users.length > 0) {
+    const sender = subject.fromUser?.toLowerCase()
+    if (!criteria.users.some((user) => user.toLowerCase() === sender)) return false
+  }
   if (criteria.chats.length > 0 && !criteria.chats.includes(subject.chatId ?? '')) return false
   if (criteria.from && subject.at < criteria.from) return false
   if (criteria.to && subject.at > criteria.to) return false
   return true
+}
+
+/** Refuses criteria that would cover nothing, or not what the person placing them meant. */
+function checkCriteria(criteria: HoldCriteria): void {
+  const ids = [...criteria.users, ...criteria.chats]
+  const narrowed = ids.length > 0 || Boolean(criteria.from) || Boolean(criteria.to)
+  if (ids.some((id) => id.trim() === '')) {
+    throw invalid('a hold cannot name an empty user or chat id')
+  }
+  if (criteria.all && narrowed) {
+    throw invalid('a hold with all covers everything: it takes no users, chats, from or to')
+  }
+  if (!criteria.all && !narrowed) {
+    throw invalid('a hold needs at least one of users, chats, from, to (or all)')
+  }
+  if (criteria.from && criteria.to && criteria.from > criteria.to) {
+    throw invalid('a hold cannot end before it starts')
+  }
+}
+
+function invalid(message: string): WardenError {
+  return new WardenError('WARDEN_REQUEST_INVALID', { message })
 }
 
 function fold(events: HoldEvent[]): LegalHold[] {

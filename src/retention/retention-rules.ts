@@ -1,11 +1,30 @@
 import { readFile } from 'node:fs/promises'
+import { resolve } from 'node:path'
 import { parse } from 'yaml'
+import type { Channel } from '../archive/message-model.js'
 import { WardenError } from '../errors/warden-error.js'
 
 const DAY_MS = 86_400_000
 const UNIT_DAYS = { d: 1, w: 7, m: 30, y: 365 } as const
 const DURATION = /^([1-9]\d{0,4})([dwmy])$/
 const MATCH_FIELDS = new Set(['ruleHit', 'rules', 'channel', 'msgType', 'kind'])
+/** Values a rule may match on; a typo would otherwise quietly match nothing. */
+const KNOWN_VALUES: Partial<Record<keyof RetentionMatch, readonly string[]>> = {
+  msgType: [
+    'text',
+    'image',
+    'voice',
+    'video',
+    'file',
+    'location',
+    'link',
+    'event',
+    'recall',
+    'edit',
+    'delete',
+  ],
+  channel: ['app-callback'] satisfies Channel[],
+}
 
 export interface RetentionMatch {
   ruleHit?: boolean
@@ -26,6 +45,8 @@ export interface RetentionPolicy {
   rules: RetentionRule[]
   /** The rule that applies when no other does: id `default`. */
   fallback: RetentionRule
+  /** Where the rules were read from (an absolute path for a file), for the audit log. */
+  source?: string
 }
 
 /** What retention looks at in a record. */
@@ -44,7 +65,7 @@ export async function loadRetentionFile(file: string): Promise<RetentionPolicy> 
   } catch (cause) {
     throw invalid(`RETENTION_FILE '${file}' cannot be read`, cause)
   }
-  return parseRetention(text, file)
+  return { ...parseRetention(text, file), source: resolve(file) }
 }
 
 /** Validates a retention file; every mistake names where it is. */
@@ -85,7 +106,7 @@ export function parseRetention(text: string, source = 'retention'): RetentionPol
       keepDays: readKeep(entry.keep, `${where}.keep`),
     }
   })
-  return { rules, fallback }
+  return { rules, fallback, source }
 }
 
 /** The first rule the record satisfies, else the default. */
@@ -121,6 +142,11 @@ function readMatch(value: unknown, where: string): RetentionMatch {
     const list = Array.isArray(given) ? given : [given]
     if (list.length === 0 || !list.every((item) => typeof item === 'string' && item !== '')) {
       throw invalid(`${where}.${key} must be a string or a list of strings`)
+    }
+    const known = KNOWN_VALUES[key as keyof RetentionMatch]
+    const unknown = known && list.find((item) => !known.includes(item))
+    if (unknown !== undefined) {
+      throw invalid(`${where}.${key}: unknown value '${unknown}' (known: ${known?.join(', ')})`)
     }
     match[key as 'rules' | 'channel' | 'msgType' | 'kind'] = list as string[]
   }
