@@ -343,3 +343,29 @@ t.test('retention rules refuse unknown message types and channels, naming the pa
   t.same(known.rules[0]?.match.rules, ['Bank-Card.v2', '转账'], 'policy rule ids are free-form')
   t.end()
 })
+
+t.test(
+  'a record archived late for a day retention already passed is disposed at the next run',
+  async (t) => {
+    const fixture = await openTestArchive(t, 'retention_late_record')
+    await seedOldAndNew(fixture)
+    const first = JSON.parse((await runWarden(['retention', 'run', '--json'], env(fixture))).stdout)
+    t.equal(first.disposed, 4)
+    // Arrives now, dated on a day the first run already worked through.
+    const late = await archiveText(
+      fixture,
+      '9500000000000000077',
+      'user_a',
+      '迟到的旧消息',
+      EIGHT_YEARS_AGO,
+    )
+    const second = JSON.parse(
+      (await runWarden(['retention', 'run', '--json'], env(fixture))).stdout,
+    )
+    t.equal(second.disposed, 1, 'the late record is found and disposed')
+    t.ok((await docOf(fixture, late.id))?.tombstone)
+    const third = JSON.parse((await runWarden(['retention', 'run', '--json'], env(fixture))).stdout)
+    t.equal(third.days, 0, 'and its day is not walked again once done')
+    t.equal((await runWarden(['verify', '--quiet'], { MONGODB_URI: fixture.uri })).code, 0)
+  },
+)

@@ -40,7 +40,7 @@ export async function openArchive(
       messages: messageModel(connection),
       chain: new ChainAppender(MESSAGE_CHAIN, messages.records, messages.tips),
       timeZone,
-      days: new ArchiveDays(connection),
+      days: new ArchiveDays(connection, timeZone),
     },
     audit: auditLog,
     auditChain,

@@ -1,5 +1,6 @@
 import type { Collection, Document } from 'mongodb'
 import type { Connection } from 'mongoose'
+import { ArchiveDays } from '../archive/archive-days.js'
 import type { WardenModels } from '../archive/models.js'
 import { dayOf } from '../archive/search-keys.js'
 import type { AuditLog } from '../audit/audit-log.js'
@@ -63,8 +64,11 @@ export async function runDisposition(
     byRule: {},
   }
   const records = db.collection('messages')
-  const first = await records.findOne({ seq: 1 }, { projection: { day: 1 } })
-  if (!first) return report
+  const archiveDays = new ArchiveDays(deps.connection, deps.timeZone)
+  const known = await archiveDays.list()
+  if (known.length === 0) return report
+  // Days that got a record after retention may have passed them: every rule looks again.
+  const late = await archiveDays.lateDays()
   const hits = await loadRuleHits(deps.models)
   const holds = await deps.holds.list()
 
@@ -74,11 +78,15 @@ export async function runDisposition(
     const tally = { disposed: 0, held: 0 }
     report.byRule[rule.id] = tally
     const lastDone = await lastProcessedDay(progress, rule.id)
-    const start = lastDone ? nextDay(lastDone) : String(first.day)
+    const cutoffDay = dayOf(cutoff, deps.timeZone)
     // Only whole days strictly before the cutoff's day: nothing younger than the rule is touched.
-    const regular = dayRange(start, dayOf(cutoff, deps.timeZone), MAX_DAYS_PER_RUN)
+    // Only days that hold records: empty calendar days cost nothing.
+    const regular = known
+      .filter((day) => (lastDone === null || day > lastDone) && day < cutoffDay)
+      .slice(0, MAX_DAYS_PER_RUN)
     const revisit = (await deferred.find({ rule: rule.id }).toArray()).map((row) => String(row.day))
-    for (const day of new Set([...revisit, ...regular])) {
+    const again = late.filter((day) => lastDone !== null && day <= lastDone && day < cutoffDay)
+    for (const day of new Set([...revisit, ...again, ...regular])) {
       report.days++
       const outcome = await disposeDay(deps, records, { rule, day, cutoff, hits, holds, dryRun })
       report.examined += outcome.examined
@@ -97,6 +105,7 @@ export async function runDisposition(
     report.disposed += tally.disposed
     report.held += tally.held
   }
+  if (!dryRun) await archiveDays.clearLate(late)
   return report
 }
 
@@ -230,17 +239,6 @@ async function lastProcessedDay(progress: Collection, rule: string): Promise<str
   let last: string | null = null
   for (const row of rows) if (last === null || row.throughDay > last) last = String(row.throughDay)
   return last
-}
-
-/** Days from `from` (inclusive) to `before` (exclusive), both YYYY-MM-DD, at most `limit`. */
-export function dayRange(from: string, before: string, limit: number): string[] {
-  const days: string[] = []
-  for (let day = from; day < before && days.length < limit; day = nextDay(day)) days.push(day)
-  return days
-}
-
-function nextDay(day: string): string {
-  return new Date(Date.parse(`${day}T00:00:00Z`) + DAY_MS).toISOString().slice(0, 10)
 }
 
 function ignoreDuplicate(err: unknown): void {
