@@ -415,3 +415,38 @@ t.test(
     t.equal((await verify(fixture)).code, 0)
   },
 )
+
+t.test('with a key, records no checkpoint covers after two intervals are reported', async (t) => {
+  const fixture = await openTestArchive(t, 'chain_checkpoint_missing')
+  const old = new Date(Date.now() - 5 * 3_600_000)
+  for (let i = 1; i <= 3; i++) {
+    await archiveText(fixture, `98000000000000000${i}`, 'user_a', `旧 ${i}`, old)
+  }
+  // receivedAt is the archive time; make these records look five hours old.
+  await raw(fixture).updateMany({}, { $set: { receivedAt: old } })
+  const keys = ed25519Keys()
+  const result = await runWarden(['verify', '--json', '--quiet'], {
+    MONGODB_URI: fixture.uri,
+    ARCHIVE_VERIFY_KEY: keys.verify,
+  })
+  const messages = JSON.parse(result.stdout).chains.find(
+    (c: { chain: string }) => c.chain === 'messages',
+  )
+  const missing = messages.problems.find((p: Problem) => p.kind === 'checkpoint-missing')
+  t.equal(missing?.seq, 1, 'the uncovered stretch is named from its first place')
+})
+
+t.test('verify reports a second record at one place instead of failing on the index', async (t) => {
+  const fixture = await openTestArchive(t, 'chain_duplicate_seq')
+  await archiveTen(fixture)
+  await raw(fixture).dropIndex('chain_seq')
+  const copy = await raw(fixture).findOne({ seq: 5 })
+  if (!copy) throw new Error('missing record')
+  const { _id: _ignored, ...rest } = copy
+  await raw(fixture).insertOne({ ...rest, dedupeKey: 'copy' })
+  const result = await verify(fixture)
+  t.equal(result.code, 1)
+  t.equal(result.first?.seq, 5)
+  const atFive = result.messages.problems.filter((p) => p.seq === 5).map((p) => p.kind)
+  t.ok(atFive.includes('inserted'), 'whichever is read second is named as inserted')
+})

@@ -17,11 +17,13 @@ export interface ArchiveSession extends ArchiveHandles {
 /**
  * Runs `work` against the archive named by MONGODB_URI and closes the connection however it
  * ends. A missing variable is a usage error; an unreachable database is WARDEN_ARCHIVE_UNAVAILABLE.
+ * `readOnly` sessions create no index (they still append their own audit entry).
  */
 export async function withArchive<T>(
   io: CliIo,
   commandPath: string,
   work: (session: ArchiveSession) => Promise<T>,
+  options: { readOnly?: boolean } = {},
 ): Promise<T> {
   const uri = io.env.MONGODB_URI
   if (!uri) throw createUsageError('MONGODB_URI must name the archive database', commandPath)
@@ -46,8 +48,12 @@ export async function withArchive<T>(
     throw new WardenError('WARDEN_ARCHIVE_UNAVAILABLE', { cause })
   }
   try {
-    const handles = await openArchive(connection, io.env.ARCHIVE_TIMEZONE || 'Asia/Shanghai')
-    const models = await initModels(connection)
+    // Read-only commands (verify) create no index: a tampered archive whose unique index was
+    // dropped must be reported on, not refused at start.
+    const readOnly = options.readOnly === true
+    const zone = io.env.ARCHIVE_TIMEZONE || 'Asia/Shanghai'
+    const handles = await openArchive(connection, zone, { readOnly })
+    const models = await initModels(connection, { createIndexes: !readOnly })
     return await work({ ...handles, connection, models, env: io.env })
   } finally {
     await connection.close().catch(() => {})

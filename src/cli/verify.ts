@@ -26,7 +26,9 @@ export const verifyCommand: Command = {
     'Walks the message archive and the audit log, recomputes every record hash and link, and',
     'checks each signed checkpoint. Reports the first record that was edited, deleted, inserted',
     'or reordered. MONGODB_URI names the archive; checkpoints are checked with ARCHIVE_VERIFY_KEY',
-    '(or the public half of ARCHIVE_SIGNING_KEY). The run itself is recorded in the audit log.',
+    '(or the public half of ARCHIVE_SIGNING_KEY); with a key, records older than two',
+    'ARCHIVE_CHECKPOINT_MINUTES intervals that no checkpoint covers are reported too. The run',
+    'itself is recorded in the audit log; verify creates no index and changes no record.',
     '',
     'Exit status: 0 intact, 1 a break was found, 2 usage error, 3 database unreachable.',
     '',
@@ -45,26 +47,31 @@ export const verifyCommand: Command = {
   },
   async run(args, io) {
     const publicKey = readPublicKey(io)
-    const result = await withArchive(io, COMMAND_PATH, async (session) => {
-      const verified = await verifyArchive(session, publicKey, args.values.quiet ? null : io)
-      await session.audit
-        .record({
-          actor: resolveActor(args.values.actor, io.env),
-          action: 'verify',
-          params: {},
-          outcome: {
-            intact: verified.intact,
-            chains: verified.chains.map((chain) => ({
-              chain: chain.chain,
-              records: chain.records,
-              tipSeq: chain.tipSeq,
-              problems: chain.problems.length,
-            })),
-          },
-        })
-        .catch(() => writeLine(io.stderr, 'warden verify: the run could not be audited'))
-      return verified
-    })
+    const result = await withArchive(
+      io,
+      COMMAND_PATH,
+      async (session) => {
+        const verified = await verifyArchive(session, publicKey, args.values.quiet ? null : io)
+        await session.audit
+          .record({
+            actor: resolveActor(args.values.actor, io.env),
+            action: 'verify',
+            params: {},
+            outcome: {
+              intact: verified.intact,
+              chains: verified.chains.map((chain) => ({
+                chain: chain.chain,
+                records: chain.records,
+                tipSeq: chain.tipSeq,
+                problems: chain.problems.length,
+              })),
+            },
+          })
+          .catch(() => writeLine(io.stderr, 'warden verify: the run could not be audited'))
+        return verified
+      },
+      { readOnly: true },
+    )
     if (args.values.json) writeLine(io.stdout, JSON.stringify(result))
     else printReport(result, publicKey !== null, io)
     return result.intact ? 0 : 1
@@ -78,6 +85,8 @@ export async function verifyArchive(
   progressTo: CliIo | null,
 ): Promise<VerifyResult> {
   const started = performance.now()
+  const minutes = Number(session.env.ARCHIVE_CHECKPOINT_MINUTES ?? 60)
+  const checkpointEveryMs = (Number.isFinite(minutes) && minutes > 0 ? minutes : 60) * 60_000
   const progress = (chain: string) => {
     if (!progressTo) return undefined
     return (records: number) => {
@@ -89,6 +98,7 @@ export async function verifyArchive(
   const auditCollections = chainCollections(session.connection, AUDIT_CHAIN)
   const audit = await verifyChain(AUDIT_CHAIN, auditCollections, {
     publicKey,
+    checkpointEveryMs,
     onProgress: progress('audit'),
   })
   const disposed = await disposedIds(auditCollections.records)
@@ -97,6 +107,7 @@ export async function verifyArchive(
     chainCollections(session.connection, MESSAGE_CHAIN),
     {
       publicKey,
+      checkpointEveryMs,
       disposed,
       onProgress: progress('messages'),
     },

@@ -14,6 +14,7 @@ export type ProblemKind =
   | 'truncated'
   | 'checkpoint-mismatch'
   | 'checkpoint-signature'
+  | 'checkpoint-missing'
   | 'tombstone-unrecorded'
 
 export interface ChainProblem {
@@ -42,6 +43,12 @@ export interface VerifyOptions {
   publicKey: KeyObject | null
   /** Ids of records whose disposal the audit chain records; other tombstones are reported. */
   disposed?: ReadonlySet<string>
+  /**
+   * How often the service signs checkpoints. With a key, records older than two such intervals
+   * that no checkpoint covers are reported: checkpoints deleted, or never written.
+   */
+  checkpointEveryMs?: number
+  now?: Date
   onProgress?: (records: number) => void
   progressEvery?: number
   batchSize?: number
@@ -79,6 +86,12 @@ export async function verifyChain(
   const unlinked = new Set<number>()
   let records = 0
   let tombstones = 0
+  const staleBefore =
+    options.publicKey && options.checkpointEveryMs
+      ? (options.now ?? new Date()).getTime() - 2 * options.checkpointEveryMs - 300_000
+      : null
+  /** The newest place whose record is old enough that a checkpoint should cover it. */
+  let staleSeq = 0
   const every = options.progressEvery ?? 10_000
 
   const cursor = collections.records.find({}, { batchSize: options.batchSize ?? 2000 })
@@ -126,6 +139,10 @@ export async function verifyChain(
       )
     }
     slots.set(seq, prevHash, String(doc.hash ?? ''))
+    const time = doc.receivedAt ?? doc.at
+    if (staleBefore !== null && time instanceof Date && time.getTime() < staleBefore) {
+      staleSeq = Math.max(staleSeq, seq)
+    }
   }
   options.onProgress?.(records)
 
@@ -147,6 +164,17 @@ export async function verifyChain(
   }
   const checkpoints = await loadCheckpoints(collections.checkpoints, spec.name)
   const verified = checkCheckpoints(checkpoints, slots, tipSeq, options.publicKey, report)
+  const covered = checkpoints.at(-1)?.seq ?? 0
+  if (staleSeq > covered) {
+    report({
+      kind: 'checkpoint-missing',
+      seq: covered + 1,
+      id: null,
+      detail:
+        `records ${covered + 1}..${staleSeq} are older than two checkpoint intervals and no ` +
+        'signed checkpoint covers them (checkpoints deleted, or the service signs none)',
+    })
+  }
 
   problems.sort((a, b) => (a.seq ?? Number.MAX_SAFE_INTEGER) - (b.seq ?? Number.MAX_SAFE_INTEGER))
   await nameRecords(problems, collections.records, idsBySeq)
