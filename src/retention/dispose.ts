@@ -105,7 +105,7 @@ export async function runDisposition(
     report.disposed += tally.disposed
     report.held += tally.held
   }
-  if (!dryRun) await archiveDays.clearLate(late)
+  if (!dryRun) await archiveDays.clearLate(now)
   return report
 }
 
