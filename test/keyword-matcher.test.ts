@@ -1,5 +1,6 @@
 import t from 'tap'
 import { AhoCorasick } from '../src/policy/automaton/aho-corasick.js'
+import { collapseSpaces } from '../src/policy/automaton/hit-checks.js'
 import {
   compileKeywordMatcher,
   type KeywordMatchOptions,
@@ -346,3 +347,18 @@ t.test(
     t.equal(differing, 0, 'no text where the automaton and the naive search disagree')
   },
 )
+
+t.test('collapsing whitespace without a regex gives what the regex gives', async (t) => {
+  const blanks = Array.from({ length: 0x10000 }, (_, code) => String.fromCharCode(code)).filter(
+    (char) => /\s/u.test(char),
+  )
+  const pieces = ['a', '赌', ' ', '  ', '\u200b', ...blanks]
+  let differing = 0
+  for (const first of pieces) {
+    for (const second of pieces) {
+      const text = `x${first}${second}y${second}`
+      if (collapseSpaces(text) !== text.replace(/\s+/gu, ' ')) differing++
+    }
+  }
+  t.equal(differing, 0, 'every pair of whitespace characters collapses as the regex does')
+})

@@ -126,16 +126,19 @@ function findWith(matcher: RuleMatcher): FindMatches {
   return ({ normalised }) => {
     const spans = matcher.findSpans(normalised.text)
     if (spans.length === 0) return NO_FINDINGS
-    return spans.map((span: MaybeBrokenSpan) => {
-      const finding: Finding = {
-        ...mapSpanToOriginal(normalised, span),
+    return spans.map((span: MaybeBrokenSpan): Finding => {
+      const { start, end } = mapSpanToOriginal(normalised, span)
+      const steps = listStepsForSpan(normalised, span)
+      // Every finding has one shape, its optional fields undefined: adding them one by one,
+      // or spreading the span into a literal, costs more than the rest of a hit.
+      return {
+        start,
+        end,
         normalised: normalised.text.slice(span.start, span.end),
         verdict: span.maybeWordBreak ? 'REVIEW' : 'FLAG',
+        reason: span.maybeWordBreak ? 'keyword read across what may be a word break' : undefined,
+        steps: steps.length > 0 ? steps : undefined,
       }
-      const steps = listStepsForSpan(normalised, span)
-      if (steps.length > 0) finding.steps = steps
-      if (span.maybeWordBreak) finding.reason = 'keyword read across what may be a word break'
-      return finding
     })
   }
 }
@@ -144,8 +147,8 @@ function detectWith(detect: Detector): FindMatches {
   return ({ original }) => {
     const found = detect(original)
     if (found.length === 0) return NO_FINDINGS
-    return found.map(({ start, end, verdict, reason, value }) => {
-      return { start, end, verdict, reason, normalised: value }
+    return found.map(({ start, end, verdict, reason, value }): Finding => {
+      return { start, end, normalised: value, verdict, reason, steps: undefined }
     })
   }
 }
@@ -168,19 +171,30 @@ function evaluateRules(
     const findings = find(text)
     if (findings.length === 0) continue
 
-    // One hit per span and rule; where two readings of a span disagree, the sure one counts.
-    const bySpan = new Map<string, PolicyHit>()
-    for (const finding of except(text.normalised, findings)) {
-      const key = `${finding.start}:${finding.end}`
-      const seen = bySpan.get(key)
-      if (seen && (seen.verdict === 'FLAG' || finding.verdict === 'REVIEW')) continue
-
-      bySpan.set(key, createHit(rule, original, finding))
-    }
-    hits.push(...bySpan.values())
+    const kept = except(text.normalised, findings)
+    if (kept.length === 1) hits.push(createHit(rule, original, kept[0] as Finding))
+    else if (kept.length > 1) addHitsBySpan(hits, rule, original, kept)
   }
 
   return hits.sort((a, b) => a.start - b.start || a.end - b.end)
+}
+
+/** One hit per span and rule; where two readings of a span disagree, the sure one counts. */
+function addHitsBySpan(
+  hits: PolicyHit[],
+  rule: RuleDefinition,
+  original: string,
+  findings: Finding[],
+): void {
+  const bySpan = new Map<string, PolicyHit>()
+  for (const finding of findings) {
+    const key = `${finding.start}:${finding.end}`
+    const seen = bySpan.get(key)
+    if (seen && (seen.verdict === 'FLAG' || finding.verdict === 'REVIEW')) continue
+
+    bySpan.set(key, createHit(rule, original, finding))
+  }
+  for (const hit of bySpan.values()) hits.push(hit)
 }
 
 function createHit(rule: RuleDefinition, original: string, finding: Finding): PolicyHit {
@@ -190,8 +204,8 @@ function createHit(rule: RuleDefinition, original: string, finding: Finding): Po
     description: rule.description,
     severity: rule.severity,
     verdict: lowerVerdict(rule.verdict, finding.verdict),
-    actions: [...rule.actions],
-    escalateTo: [...rule.escalateTo],
+    actions: rule.actions.slice(),
+    escalateTo: rule.escalateTo.slice(),
     matchedText: original.slice(finding.start, finding.end),
     start: finding.start,
     end: finding.end,

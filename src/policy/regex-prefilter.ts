@@ -15,10 +15,15 @@ export class RegexPrefilter {
   private automaton: AhoCorasick | null = null
   /** Per literal, the pass in which it was last seen; a pass numbers each new text. */
   private seenIn = new Int32Array(0)
-  /** Per BMP code unit, its folded symbol; -1 for surrogates, read as code points. */
-  private symbols: Int32Array = new Int32Array(0)
+  /**
+   * Per BMP code unit, its folded symbol; -1 for surrogates, read as code points. 16-bit
+   * unless the literals need more symbols: it is read at every character of every message.
+   */
+  private symbols: Int16Array | Int32Array = new Int16Array(0)
   private pass = 0
   private lastText: string | null = null
+  /** Whether the last text held any literal at all: most messages hold none. */
+  private seenAny = false
 
   /** The literal ids one of which `pattern` needs, or null when it must always run. */
   register(pattern: string, flags: string): number[] | null {
@@ -32,6 +37,7 @@ export class RegexPrefilter {
   /** Whether the normalised text holds at least one of the literals. */
   holdsAny(normalised: string, literals: readonly number[]): boolean {
     if (normalised !== this.lastText) this.scan(normalised)
+    if (!this.seenAny) return false
     for (const id of literals) if (this.seenIn[id] === this.pass) return true
     return false
   }
@@ -51,6 +57,7 @@ export class RegexPrefilter {
     const { seenIn, symbols } = this
     const pass = ++this.pass
     this.lastText = text
+    let seenAny = false
 
     let state = 0
     for (let index = 0; index < text.length; index++) {
@@ -65,16 +72,18 @@ export class RegexPrefilter {
         continue
       }
       state = automaton.step(state, symbol)
-      let node = (terminal[state] as number) >= 0 ? state : (outputLink[state] as number)
+      let node = automaton.firstOutput(state)
       while (node !== 0) {
         seenIn[terminal[node] as number] = pass
+        seenAny = true
         node = outputLink[node] as number
       }
     }
+    this.seenAny = seenAny
   }
 
-  private readSymbols(): Int32Array {
-    const symbols = new Int32Array(0x10000)
+  private readSymbols(): Int16Array | Int32Array {
+    const symbols = this.alphabet.size > 0x7fff ? new Int32Array(0x10000) : new Int16Array(0x10000)
     for (let code = 0; code < 0x10000; code++) {
       const surrogate = code >= 0xd800 && code <= 0xdfff
       symbols[code] = surrogate ? -1 : this.alphabet.symbolOf(foldLiteralChar(code))

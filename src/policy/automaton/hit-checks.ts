@@ -118,5 +118,28 @@ function continuesWord(neighbour: number, edge: number): boolean {
 
 /** How a keyword and a hit are compared: the amount of whitespace is no evasion. */
 export function collapseSpaces(text: string): string {
-  return text.replace(/\s+/gu, ' ')
+  // Most hits hold no whitespace, or single spaces: spare them the regex.
+  for (let at = 0; at < text.length; at++) {
+    const code = text.charCodeAt(at)
+    if (!isWhitespace(code)) continue
+    if (code !== 0x20 || isWhitespace(text.charCodeAt(at + 1))) return text.replace(/\s+/gu, ' ')
+  }
+  return text
+}
+
+/** Whether a code unit is one that `\s` matches (no astral character is). */
+function isWhitespace(code: number): boolean {
+  if (code <= 0x20) return code === 0x20 || (code >= 0x09 && code <= 0x0d)
+  if (code < 0xa0) return false
+  return (
+    code === 0xa0 ||
+    code === 0x1680 ||
+    (code >= 0x2000 && code <= 0x200a) ||
+    code === 0x2028 ||
+    code === 0x2029 ||
+    code === 0x202f ||
+    code === 0x205f ||
+    code === 0x3000 ||
+    code === 0xfeff
+  )
 }

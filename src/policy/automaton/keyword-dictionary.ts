@@ -3,10 +3,14 @@ import { collapseSpaces } from './hit-checks.js'
 import type { KeywordVariant } from './keyword-types.js'
 import type { Alphabet } from './text-runs.js'
 
-/** Code points of a dictionary numbered 1..size, with a flat table for the BMP ones. */
+/**
+ * Code points of a dictionary numbered 1..size, with a flat table for the BMP ones. The table
+ * is read at every character of every message, beside the automaton and the normaliser's own
+ * tables: it holds 16-bit symbols, half the cache lines, unless a dictionary has more symbols.
+ */
 export class DictionaryAlphabet implements Alphabet {
   private readonly astral = new Map<number, number>()
-  private bmp = new Int32Array(0)
+  private bmp: Uint16Array | Int32Array = new Uint16Array(0)
   size = 0
 
   symbolOf(codePoint: number): number {
@@ -22,13 +26,16 @@ export class DictionaryAlphabet implements Alphabet {
       this.astral.set(codePoint, symbol)
       return symbol
     }
-    if (codePoint >= this.bmp.length) this.growTo(codePoint + 1)
+    if (codePoint >= this.bmp.length) this.growTo(codePoint + 1, symbol)
+    else if (symbol > 0xffff && this.bmp instanceof Uint16Array) this.growTo(0, symbol)
     this.bmp[codePoint] = symbol
     return symbol
   }
 
-  private growTo(length: number): void {
-    const grown = new Int32Array(Math.max(length, Math.min(0x10000, this.bmp.length * 2)))
+  private growTo(length: number, symbol: number): void {
+    const size = Math.max(length, this.bmp.length, Math.min(0x10000, this.bmp.length * 2))
+    const wide = symbol > 0xffff || this.bmp instanceof Int32Array
+    const grown = wide ? new Int32Array(size) : new Uint16Array(size)
     grown.set(this.bmp)
     this.bmp = grown
   }

@@ -26,14 +26,15 @@ export class KeywordScanner {
   }
 
   collect(text: string, runs: TextRuns, spans: KeywordSpan[]): void {
-    const { terminal, outputLink } = this.automaton
+    const { automaton } = this
+    const { terminal, outputLink } = automaton
     runs.read(text, this.dictionary.alphabet, this.mode)
 
     let state = 0
     for (let run = 0; run < runs.runCount; run++) {
       const symbol = runs.runSymbol[run] as number
-      state = symbol === 0 ? 0 : this.automaton.step(state, symbol)
-      let node = (terminal[state] as number) >= 0 ? state : (outputLink[state] as number)
+      state = symbol === 0 ? 0 : automaton.step(state, symbol)
+      let node = automaton.firstOutput(state)
       while (node !== 0) {
         const variants = this.dictionary.variants[terminal[node] as number] as KeywordVariant[]
         for (const variant of variants) this.checkVariant(text, runs, run, variant, spans)

@@ -1,4 +1,4 @@
-import { type DigitForm, readDigitForm } from './read-digit.js'
+import { type DigitForm, isKnownNonDigit, readDigitForm } from './read-digit.js'
 
 /** One digit as written: its value and its span in the original text. */
 export interface WrittenDigit {
@@ -51,7 +51,10 @@ export function rememberLastRuns<T>(read: (original: string, runs: DigitRun[]) =
   }
 }
 
-/** Every run of digits in the text, in order; linear in the text. Callers must not alter them. */
+/**
+ * Every run of at least MIN_RUN_DIGITS digits in the text, in order; linear in the text.
+ * Callers must not alter them.
+ */
 export function findDigitRuns(original: string): DigitRun[] {
   if (original !== lastText) {
     lastRuns = scanDigitRuns(original)
@@ -60,50 +63,108 @@ export function findDigitRuns(original: string): DigitRun[] {
   return lastRuns
 }
 
+/**
+ * Fewer digits than this make no number a detector reads (a mobile number, the shortest, has
+ * 11): shorter runs are dropped as they are read, so that the prices, times and counts of
+ * ordinary chat cost no objects.
+ */
+export const MIN_RUN_DIGITS = 11
+
+/** The run being read, kept flat until it is long enough to be kept. */
+class PendingRun {
+  count = 0
+  groups = 0
+  digits: Int32Array = new Int32Array(64)
+  starts: Int32Array = new Int32Array(64)
+  ends: Int32Array = new Int32Array(64)
+  groupEnds: Int32Array = new Int32Array(64)
+
+  addDigit(digit: number, start: number, end: number): void {
+    if (this.count === this.digits.length) {
+      this.digits = grow(this.digits)
+      this.starts = grow(this.starts)
+      this.ends = grow(this.ends)
+    }
+    this.digits[this.count] = digit
+    this.starts[this.count] = start
+    this.ends[this.count++] = end
+  }
+
+  endGroup(): void {
+    if (this.groups === this.groupEnds.length) this.groupEnds = grow(this.groupEnds)
+    this.groupEnds[this.groups++] = this.count
+  }
+
+  /** Closes the run, adding it to `runs` if it has digits enough; reading starts afresh. */
+  close(runs: DigitRun[]): void {
+    this.endGroup()
+    if (this.count >= MIN_RUN_DIGITS) {
+      const digits: WrittenDigit[] = []
+      for (let i = 0; i < this.count; i++) {
+        digits.push({
+          digit: this.digits[i] as number,
+          start: this.starts[i] as number,
+          end: this.ends[i] as number,
+        })
+      }
+      runs.push({ digits, groupEnds: Array.from(this.groupEnds.subarray(0, this.groups)) })
+    }
+    this.count = 0
+    this.groups = 0
+  }
+}
+
+function grow(array: Int32Array): Int32Array {
+  const grown = new Int32Array(array.length * 2)
+  grown.set(array)
+  return grown
+}
+
+const pending = new PendingRun()
+
 function scanDigitRuns(original: string): DigitRun[] {
   const runs: DigitRun[] = []
-  let run: DigitRun | null = null
+  const run = pending
+  run.count = 0
+  run.groups = 0
+  let open = false
   let lastForm: DigitForm | null = null
   let separators = 0
 
   for (let at = 0; at < original.length; ) {
-    const codePoint = original.codePointAt(at) as number
-    const end = at + (codePoint > 0xffff ? 2 : 1)
-    // Outside a number, an ASCII character other than a digit changes nothing: the common case.
-    if (!run && codePoint < 0x30) {
-      at = end
+    // Outside a number, a character known to be no digit changes nothing: the common case.
+    if (!open && isKnownNonDigit(original.charCodeAt(at))) {
+      at++
       continue
     }
+    const codePoint = original.codePointAt(at) as number
+    const end = at + (codePoint > 0xffff ? 2 : 1)
     const reading = readDigitForm(codePoint)
     if (reading) {
-      if (!run) {
-        run = { digits: [], groupEnds: [] }
-        runs.push(run)
-      } else if (separators > 0 || reading.form !== lastForm) {
-        run.groupEnds.push(run.digits.length)
-      }
-      run.digits.push({ digit: reading.digit, start: at, end })
+      if (!open) open = true
+      else if (separators > 0 || reading.form !== lastForm) run.endGroup()
+      run.addDigit(reading.digit, at, end)
       lastForm = reading.form
       separators = 0
-    } else if (run && SEPARATOR.test(String.fromCodePoint(codePoint))) {
+    } else if (open && SEPARATOR.test(String.fromCodePoint(codePoint))) {
       separators += 1
-      if (separators > MAX_SEPARATORS) run = closeRun(run)
-    } else if (run) {
-      run = closeRun(run)
+      if (separators > MAX_SEPARATORS) open = closeRun(run, runs)
+    } else if (open) {
+      open = closeRun(run, runs)
     }
     at = end
   }
-  if (run) closeRun(run)
+  if (open) closeRun(run, runs)
   return runs
 }
 
-function closeRun(run: DigitRun): null {
-  run.groupEnds.push(run.digits.length)
-  return null
+function closeRun(run: PendingRun, runs: DigitRun[]): false {
+  run.close(runs)
+  return false
 }
 
 /**
- * Chooses windows of `min`–`max` digits that begin and end at group edges, left to right and
+ * Chooses windows of `min`–`max` digits (`min` at least MIN_RUN_DIGITS) that begin and end at group edges, left to right and
  * without overlap; at each starting group the longest window that `accept` takes wins. A number
  * glued to more digits is therefore never read out of the middle of them.
  */

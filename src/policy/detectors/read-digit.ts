@@ -48,6 +48,18 @@ const READINGS: readonly (readonly DigitReading[])[] = FORMS.map((form) =>
 const PLAIN = READINGS[0] as readonly DigitReading[]
 /** Per BMP code unit: 0 not yet read, 1 no digit, else 2 + form index * 10 + digit. */
 const BMP_READINGS = new Uint8Array(0x10000)
+/** Astral code points read so far; the cap keeps hostile input from growing it. */
+const ASTRAL_READINGS = new Map<number, DigitReading | null>()
+const MAX_ASTRAL_READINGS = 4096
+
+/**
+ * True for a code unit already known to be no digit and no part of one: a cheap test for the
+ * scanners, which meet such characters far more often than digits.
+ */
+export function isKnownNonDigit(code: number): boolean {
+  if (code < 0x80) return code < 0x30 || code > 0x39
+  return (code < 0xd800 || code > 0xdfff) && BMP_READINGS[code] === 1
+}
 
 /** The digit a code point stands for in a written number, or null. */
 export function readDigit(codePoint: number): number | null {
@@ -60,7 +72,7 @@ export function readDigitForm(codePoint: number): DigitReading | null {
   if (codePoint < 0x80) {
     return codePoint >= 0x30 && codePoint <= 0x39 ? (PLAIN[codePoint - 0x30] ?? null) : null
   }
-  if (codePoint >= 0x10000) return computeDigitForm(codePoint)
+  if (codePoint >= 0x10000) return readAstralDigitForm(codePoint)
 
   let entry = BMP_READINGS[codePoint] as number
   if (entry === 0) {
@@ -70,6 +82,15 @@ export function readDigitForm(codePoint: number): DigitReading | null {
   }
   if (entry === 1) return null
   return READINGS[Math.floor((entry - 2) / 10)]?.[(entry - 2) % 10] ?? null
+}
+
+/** Emoji, in most messages, would otherwise go through every check below each time. */
+function readAstralDigitForm(codePoint: number): DigitReading | null {
+  const known = ASTRAL_READINGS.get(codePoint)
+  if (known !== undefined) return known
+  const reading = computeDigitForm(codePoint)
+  if (ASTRAL_READINGS.size < MAX_ASTRAL_READINGS) ASTRAL_READINGS.set(codePoint, reading)
+  return reading
 }
 
 /**

@@ -88,9 +88,8 @@ export function splitIntoPieces(original: string, units?: UnitClasses): Pieces {
   // Without marks or jamo every code point is a cluster of its own: try that first.
   for (let at = 0; at < original.length; count++) {
     const code = original.charCodeAt(at)
-    const next = original.charCodeAt(at + 1)
     starts[count] = at
-    if (code >= 0xd800 && code <= 0xdbff && next >= 0xdc00 && next <= 0xdfff) {
+    if (code >= 0xd800 && code <= 0xdbff && isLowSurrogate(original.charCodeAt(at + 1))) {
       const astral = readCodePointFlags(original.codePointAt(at) as number)
       // Plain emoji have no flags, never join a cluster and are inert; any other astral
       // character is looked at.
@@ -117,6 +116,10 @@ export function splitIntoPieces(original: string, units?: UnitClasses): Pieces {
   pieces.flags = flags
   pieces.markedCount = units === undefined ? -1 : markedCount
   return pieces
+}
+
+function isLowSurrogate(code: number): boolean {
+  return code >= 0xdc00 && code <= 0xdfff
 }
 
 function splitIntoClusters(pieces: Pieces): Pieces {
@@ -235,8 +238,14 @@ export function rewritePiece(pieces: Pieces, index: number, part: string, step: 
 }
 
 export function stepBit(step: StepName): number {
-  return 1 << STEP_NAMES.indexOf(step)
+  return STEP_BITS[step]
 }
+
+// Looked up on every rewrite: a search through the names would cost more than the rewrite.
+const STEP_BITS = Object.fromEntries(STEP_NAMES.map((step, bit) => [step, 1 << bit])) as Record<
+  StepName,
+  number
+>
 
 const STEP_LISTS = Array.from({ length: 1 << STEP_NAMES.length }, (_, mask) =>
   STEP_NAMES.filter((_step, bit) => (mask & (1 << bit)) !== 0),

@@ -8,6 +8,13 @@ import { type Pieces, readMemoised, readSimpleCode } from './pieces.js'
  */
 export class PieceKinds {
   private readonly table: LazyTable
+  /**
+   * What `classifyText` makes of a changed piece that is now one BMP character (NFKC's ','
+   * for '，', a simplified character): such pieces recur in every message, and a table look-up
+   * costs less than reading the text. Kept apart from `table`, since a step may treat a
+   * character it produced unlike the same character as written.
+   */
+  private readonly rewritten: LazyTable
   private readonly astral = new Map<number, number>()
 
   constructor(
@@ -15,11 +22,17 @@ export class PieceKinds {
     private readonly classifyText: (part: string) => number,
   ) {
     this.table = new LazyTable(classifyChar)
+    this.rewritten = new LazyTable(classifyText)
   }
 
   read(pieces: Pieces, index: number): number {
     const code = readSimpleCode(pieces, index)
     if (code >= 0) return this.table.read(code)
+    const part = pieces.parts[index]
+    if (part !== undefined && part.length === 1) {
+      const unit = part.charCodeAt(0)
+      if (unit < 0xd800 || unit > 0xdfff) return this.rewritten.read(unit)
+    }
     return readMemoised(this.astral, pieces, index, this.classifyText)
   }
 }
