@@ -77,7 +77,11 @@ export async function exportArchive(
     ? await messagesHittingRule(violations, filters.ruleId, stats)
     : null
   const rulesByMessage = await loadRuleHits(violations, stats)
-  const sources = { messages, days: new ArchiveDays(deps.connection, deps.timeZone), timeZone: deps.timeZone }
+  const sources = {
+    messages,
+    days: new ArchiveDays(deps.connection, deps.timeZone),
+    timeZone: deps.timeZone,
+  }
   const plan = await planQuery(sources, filters, ruleSet, 1, stats)
 
   const files: Record<string, FileDigest> = {}

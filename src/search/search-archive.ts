@@ -85,7 +85,11 @@ export async function searchArchive(
   const ruleSet = filters.ruleId
     ? await messagesHittingRule(violations, filters.ruleId, stats)
     : null
-  const sources = { messages, days: new ArchiveDays(deps.connection, deps.timeZone), timeZone: deps.timeZone }
+  const sources = {
+    messages,
+    days: new ArchiveDays(deps.connection, deps.timeZone),
+    timeZone: deps.timeZone,
+  }
   const plan = await planQuery(sources, filters, ruleSet, -1, stats)
   const found: ArchivedMessage[] = []
   let more = false
