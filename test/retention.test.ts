@@ -336,7 +336,8 @@ t.test('retention rules refuse unknown message types and channels, naming the pa
   }
   const known = parseRetention(
     'rules:\n  - id: a\n    keep: 1y\n    match:\n' +
-      '      msgType: [text, image, voice, video, file, location, link, event, recall, edit, delete]\n' +
+      '      msgType: [text, image, voice, video, file, location, link, event,\n' +
+      '                recall, edit, delete]\n' +
       '      channel: app-callback\n      rules: [Bank-Card.v2, 转账]\n',
   )
   t.same(known.rules[0]?.match.channel, ['app-callback'])

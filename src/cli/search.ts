@@ -94,5 +94,7 @@ function contextLine(message: {
   content: string | null
 }): string {
   const who = message.senderName ? `${message.senderName} (${message.fromUser})` : message.fromUser
-  return `${message.time.slice(0, 19).replace('T', ' ')} ${who ?? '?'}: ${renderVisible(message.content ?? '')}`
+  // Times are UTC (marked Z); days in the output are ARCHIVE_TIMEZONE days.
+  const time = `${message.time.slice(0, 19).replace('T', ' ')}Z`
+  return `${time} ${who ?? '?'}: ${renderVisible(message.content ?? '')}`
 }

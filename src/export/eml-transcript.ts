@@ -33,7 +33,7 @@ export async function buildEml(group: ConversationDay, exportId: string): Promis
     to: addresses,
     subject,
     date: timeOf(first),
-    messageId: `<${group.day}.${Buffer.from(group.conversation).toString('hex')}.${exportId}@wecom-warden.invalid>`,
+    messageId: `<${group.day}.${hexOf(group.conversation)}.${exportId}@wecom-warden.invalid>`,
     text: group.messages.map(textLine).join('\n'),
     html: htmlTranscript(subject, group.messages),
     headers: {
@@ -94,4 +94,8 @@ function escapeHtml(text: string): string {
     .replaceAll('>', '&gt;')
     .replaceAll('"', '&quot;')
     .replaceAll('\n', '<br>')
+}
+
+function hexOf(text: string): string {
+  return Buffer.from(text).toString('hex')
 }

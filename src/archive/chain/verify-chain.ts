@@ -3,8 +3,8 @@ import type { Collection, Document } from 'mongodb'
 import { contentHashOf, GENESIS_HASH, linkHash } from './canonical-record.js'
 import { ChainSlots } from './chain-slots.js'
 import type { ChainSpec } from './chain-spec.js'
-import { type Checkpoint, checkpointMessage, loadCheckpoints } from './checkpoint.js'
-import { verifySignature } from './signing-key.js'
+import { loadCheckpoints } from './checkpoint.js'
+import { checkCheckpoints } from './verify-checkpoints.js'
 
 export type ProblemKind =
   | 'edited'
@@ -226,50 +226,6 @@ function checkLinks(
       })
     }
   }
-}
-
-function checkCheckpoints(
-  checkpoints: Checkpoint[],
-  slots: ChainSlots,
-  tipSeq: number,
-  publicKey: KeyObject | null,
-  report: (problem: Omit<ChainProblem, 'chain'>) => void,
-): number {
-  let verified = 0
-  for (const checkpoint of checkpoints) {
-    if (
-      publicKey &&
-      !verifySignature(publicKey, checkpointMessage(checkpoint), checkpoint.signature)
-    ) {
-      report({
-        kind: 'checkpoint-signature',
-        seq: checkpoint.seq,
-        id: null,
-        detail: `checkpoint at seq ${checkpoint.seq} is not signed by the configured key`,
-      })
-      continue
-    }
-    if (checkpoint.seq > tipSeq) {
-      report({
-        kind: 'truncated',
-        seq: tipSeq + 1,
-        id: null,
-        detail: `a signed checkpoint covers seq ${checkpoint.seq} but the chain ends at ${tipSeq}`,
-      })
-      continue
-    }
-    if (!slots.has(checkpoint.seq) || slots.hash(checkpoint.seq) !== checkpoint.hash) {
-      report({
-        kind: 'checkpoint-mismatch',
-        seq: checkpoint.seq,
-        id: null,
-        detail: `the chain up to seq ${checkpoint.seq} differs from the signed checkpoint`,
-      })
-      continue
-    }
-    if (publicKey) verified++
-  }
-  return verified
 }
 
 function findOriginalPlace(

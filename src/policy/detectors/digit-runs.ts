@@ -164,8 +164,9 @@ function closeRun(run: PendingRun, runs: DigitRun[]): false {
 }
 
 /**
- * Chooses windows of `min`–`max` digits (`min` at least MIN_RUN_DIGITS) that begin and end at group edges, left to right and
- * without overlap; at each starting group the longest window that `accept` takes wins. A number
+ * Chooses windows of `min`–`max` digits (`min` at least MIN_RUN_DIGITS) that begin and end at
+ * group edges, left to right and without overlap; at each starting group the longest window that
+ * `accept` takes wins. A number
  * glued to more digits is therefore never read out of the middle of them.
  */
 export function chooseWindows<T>(
