@@ -96,7 +96,9 @@ t.test('the chain segment links every place from the first to the last record', 
   await writeCheckpoint(checkpoints, 'messages', await fixture.archive.chain.readTip(), signer)
 
   const dir = await outDir()
-  const result = await exportTo(fixture, { users: ['user_a'], text: '转账' }, dir)
+  const deps = { connection: fixture.connection, timeZone: 'Asia/Shanghai', audit: fixture.audit }
+  const filters = { users: ['user_a'], text: '转账' }
+  const result = await exportArchive({ ...deps, actor: 'exporter', signer }, filters, dir)
   const rows = (await readFile(join(dir, 'chain-segment.jsonl'), 'utf8'))
     .trim()
     .split('\n')
@@ -188,6 +190,33 @@ t.test('verifyExport detects a tampered export file and one added to it', async 
   await writeFile(path, original)
   await writeFile(join(dir, 'eml', 'extra.eml'), 'From: x\r\n\r\nhi')
   t.match((await verifyExport(dir, null)).problems.join('\n'), /extra\.eml is not in the manifest/)
+})
+
+t.test('a signed manifest rewritten after a record was removed is caught', async (t) => {
+  const fixture = await openTestArchive(t, 'export_signed_manifest')
+  await archiveConversations(fixture)
+  const keys = ed25519Keys()
+  const dir = await outDir()
+  const env = { MONGODB_URI: fixture.uri, ARCHIVE_SIGNING_KEY: keys.signing }
+  t.equal((await runWarden(['export', '--out', dir, '--quiet'], env)).code, 0)
+  t.equal((await runWarden(['export', 'verify', dir], env)).code, 0, 'intact as written')
+
+  // Drop the last record and make the manifest agree, as someone hiding it would.
+  const path = join(dir, 'messages.jsonl')
+  const kept = (await readFile(path, 'utf8')).trim().split('\n').slice(0, -1)
+  await writeFile(path, `${kept.join('\n')}\n`)
+  const manifest = JSON.parse(await readFile(join(dir, 'manifest.json'), 'utf8'))
+  const bytes = await readFile(path)
+  manifest.files['messages.jsonl'] = {
+    sha256: createHash('sha256').update(bytes).digest('hex'),
+    bytes: bytes.length,
+  }
+  manifest.counts.messages = kept.length
+  await writeFile(join(dir, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`)
+
+  const check = await runWarden(['export', 'verify', dir, '--json'], env)
+  t.equal(check.code, 1)
+  t.match(check.stdout, /manifest\.json is not signed by the given key/)
 })
 
 t.test('warden export writes an export and warden export verify checks it', async (t) => {

@@ -20,7 +20,7 @@ export const auditCommand: Command = {
     '  --action NAME  only this action (search, export, hold.add, hold.remove, dispose,',
     '                 policy.change, verify, audit.read, admin.command)',
     '  --actor NAME   only entries by this actor',
-    '  --since DATE   only entries at or after DATE (YYYY-MM-DD or ISO time)',
+    '  --since DATE   only entries at or after DATE (a day in ARCHIVE_TIMEZONE, or ISO time)',
     '  --limit N      at most N entries (default 50)',
     '  --json         print a JSON array of entries {seq,at,actor,action,params,outcome,hash}',
     '  --as NAME      who is reading (default $WARDEN_ACTOR, else user@host)',
@@ -36,7 +36,8 @@ export const auditCommand: Command = {
     as: { type: 'string' },
   },
   async run(args, io) {
-    const since = readDate(args.values.since, '--since', COMMAND_PATH)
+    const zone = io.env.ARCHIVE_TIMEZONE || 'Asia/Shanghai'
+    const since = readDate(args.values.since, '--since', COMMAND_PATH, false, zone)
     const limitText = typeof args.values.limit === 'string' ? args.values.limit : '50'
     if (!/^[1-9]\d{0,5}$/.test(limitText)) {
       throw createUsageError(

@@ -78,6 +78,7 @@ export const exportCommand: Command = {
           audit: session.audit,
           actor,
           onProgress,
+          signer: io.env.ARCHIVE_SIGNING_KEY ? readSigningKey(io.env.ARCHIVE_SIGNING_KEY) : null,
         },
         filters,
         out,

@@ -7,6 +7,7 @@ import { ArchiveDays } from '../archive/archive-days.js'
 import { canonicalJson, sha256Hex } from '../archive/chain/canonical-record.js'
 import { chainCollections, MESSAGE_CHAIN } from '../archive/chain/chain-spec.js'
 import { type Checkpoint, loadCheckpoints } from '../archive/chain/checkpoint.js'
+import type { CheckpointSigner } from '../archive/chain/signing-key.js'
 import type { ArchivedMessage } from '../archive/message-model.js'
 import type { AuditLog } from '../audit/audit-log.js'
 import { WardenError } from '../errors/warden-error.js'
@@ -25,11 +26,16 @@ import { buildEml, type ConversationDay, conversationOf } from './eml-transcript
 import { type FileDigest, HashingWriter } from './hashing-writer.js'
 import { buildManifest, type ExportManifest } from './manifest.js'
 
+/** Detached Ed25519 signature over the exact bytes of manifest.json. */
+export const MANIFEST_SIGNATURE = 'manifest.sig'
+
 export interface ExportDeps {
   connection: Connection
   timeZone: string
   audit: AuditLog
   actor: string
+  /** Signs manifest.json (manifest.sig) so that a rewritten manifest is caught. */
+  signer?: CheckpointSigner | null
   /** Called every `progressEvery` exported records and once at the end. */
   onProgress?: (exported: number) => void
   progressEvery?: number
@@ -147,6 +153,10 @@ export async function exportArchive(
   const manifestText = `${JSON.stringify(manifest, null, 2)}\n`
   await writeFile(join(dir, 'manifest.json'), manifestText, { flag: 'wx' })
   const manifestSha256 = sha256Hex(manifestText)
+  if (deps.signer) {
+    const signature = { keyId: deps.signer.keyId, signature: deps.signer.sign(manifestText) }
+    await writeFile(join(dir, MANIFEST_SIGNATURE), `${JSON.stringify(signature)}\n`, { flag: 'wx' })
+  }
   await deps.audit.record({
     actor: deps.actor,
     action: 'export',
@@ -158,6 +168,7 @@ export async function exportArchive(
       firstSeq: range?.first ?? null,
       lastSeq: range?.last ?? null,
       manifestSha256,
+      signed: Boolean(deps.signer),
     },
   })
   return {

@@ -9,6 +9,7 @@ import { linkHash, sha256Hex } from '../archive/chain/canonical-record.js'
 import { checkpointMessage } from '../archive/chain/checkpoint.js'
 import { verifySignature } from '../archive/chain/signing-key.js'
 import { WardenError } from '../errors/warden-error.js'
+import { MANIFEST_SIGNATURE } from './export-archive.js'
 import type { ExportManifest } from './manifest.js'
 
 export interface ExportCheck {
@@ -42,7 +43,30 @@ export async function verifyExport(dir: string, publicKey: KeyObject | null): Pr
     )
   }
   const checkpoint = checkCheckpoint(manifest, segment, publicKey, report)
+  if (publicKey) await checkManifestSignature(dir, publicKey, report)
   return { ok: problems.length === 0, messages, segmentRows: segment.size, checkpoint, problems }
+}
+
+/**
+ * With a key, the manifest must carry a signature by it: without one, someone who removed a
+ * record could have rewritten the manifest's hashes to match.
+ */
+async function checkManifestSignature(
+  dir: string,
+  publicKey: KeyObject,
+  report: (p: string) => void,
+) {
+  let signed: { signature?: string }
+  try {
+    signed = JSON.parse(await readFile(join(dir, MANIFEST_SIGNATURE), 'utf8'))
+  } catch {
+    report('manifest.json is not signed (manifest.sig is missing or unreadable)')
+    return
+  }
+  const text = await readFile(join(dir, 'manifest.json'), 'utf8')
+  if (!verifySignature(publicKey, text, String(signed.signature ?? ''))) {
+    report('manifest.json is not signed by the given key: it was rewritten or signed by another')
+  }
 }
 
 async function readManifest(dir: string): Promise<ExportManifest> {
@@ -67,7 +91,9 @@ async function checkFiles(dir: string, manifest: ExportManifest, report: (p: str
     }
   }
   const present = [
-    ...(await readdir(dir)).filter((name) => name !== 'manifest.json' && name !== 'eml'),
+    ...(await readdir(dir)).filter(
+      (name) => name !== 'manifest.json' && name !== MANIFEST_SIGNATURE && name !== 'eml',
+    ),
     ...(await readdir(join(dir, 'eml')).catch(() => [])).map((name) => `eml/${name}`),
   ]
   for (const name of present) if (!manifest.files[name]) report(`${name} is not in the manifest`)
