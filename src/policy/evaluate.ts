@@ -53,11 +53,12 @@ export function createPolicyEngine(policy: PolicyDefinition, version: string): P
   const rules = policy.rules
     .filter((rule) => rule.enabled)
     .map((rule) => compileRule(rule, prefilter))
+  const ruleSet = { all: rules, ungated: rules.filter(({ literals }) => literals === null) }
 
   return Object.freeze({
     version,
     ruleCount: rules.length,
-    evaluate: (input: PolicyInput) => evaluateRules(rules, prefilter, input),
+    evaluate: (input: PolicyInput) => evaluateRules(ruleSet, prefilter, input),
     listRules: () =>
       rules.map(({ rule }) => ({
         id: rule.id,
@@ -113,33 +114,46 @@ function compileRegexFinder(pattern: string, flags: string, prefilter: RegexPref
   const literals = prefilter.register(pattern, flags)
   if (literals === null) return find
   return (text: MessageText) =>
-    prefilter.holdsAny(text.normalised.text, literals) ? find(text) : []
+    prefilter.holdsAny(text.normalised.text, literals) ? find(text) : NO_FINDINGS
 }
 
 /** What the keyword matcher adds to a span when a skipped gap may be a real word break. */
 type MaybeBrokenSpan = NormalisedSpan & { maybeWordBreak?: boolean }
 
-/** What a finder returns for nothing found, shared: most rules find nothing in most messages. */
-const NO_FINDINGS: Finding[] = []
+/**
+ * What a finder returns for nothing found, shared: most rules find nothing in most messages.
+ * Every finder's array, this one included, holds objects by V8's reckoning (an empty literal
+ * would hold small integers, a mapped one may have holes): the rule loop then reads one kind of
+ * array and is not recompiled as each new kind turns up while a process warms up.
+ */
+const NO_FINDINGS: Finding[] = createFindings()
+
+function createFindings(): Finding[] {
+  const findings: Finding[] = [{ start: 0, end: 0, normalised: '', verdict: 'FLAG' }]
+  findings.pop()
+  return findings
+}
 
 function findWith(matcher: RuleMatcher): FindMatches {
   return ({ normalised }) => {
     const spans = matcher.findSpans(normalised.text)
     if (spans.length === 0) return NO_FINDINGS
-    return spans.map((span: MaybeBrokenSpan): Finding => {
+    const findings = createFindings()
+    for (const span of spans as MaybeBrokenSpan[]) {
       const { start, end } = mapSpanToOriginal(normalised, span)
       const steps = listStepsForSpan(normalised, span)
       // Every finding has one shape, its optional fields undefined: adding them one by one,
       // or spreading the span into a literal, costs more than the rest of a hit.
-      return {
+      findings.push({
         start,
         end,
         normalised: normalised.text.slice(span.start, span.end),
         verdict: span.maybeWordBreak ? 'REVIEW' : 'FLAG',
         reason: span.maybeWordBreak ? 'keyword read across what may be a word break' : undefined,
         steps: steps.length > 0 ? steps : undefined,
-      }
-    })
+      })
+    }
+    return findings
   }
 }
 
@@ -147,14 +161,22 @@ function detectWith(detect: Detector): FindMatches {
   return ({ original }) => {
     const found = detect(original)
     if (found.length === 0) return NO_FINDINGS
-    return found.map(({ start, end, verdict, reason, value }): Finding => {
-      return { start, end, normalised: value, verdict, reason, steps: undefined }
-    })
+    const findings = createFindings()
+    for (const { start, end, verdict, reason, value } of found) {
+      findings.push({ start, end, normalised: value, verdict, reason, steps: undefined })
+    }
+    return findings
   }
 }
 
+/** A policy's rules, and those of them that need no prefilter literal, in policy order. */
+interface RuleSet {
+  all: CompiledRule[]
+  ungated: CompiledRule[]
+}
+
 function evaluateRules(
-  rules: CompiledRule[],
+  ruleSet: RuleSet,
   prefilter: RegexPrefilter,
   input: PolicyInput,
 ): PolicyHit[] {
@@ -164,6 +186,9 @@ function evaluateRules(
 
   const text = { original, normalised: normaliseText(original) }
   const hits: PolicyHit[] = []
+  // Most messages hold no literal of any regex rule: the loop then skips those rules at once.
+  const gated = ruleSet.ungated.length < ruleSet.all.length
+  const rules = gated && prefilter.holdsSome(text.normalised.text) ? ruleSet.all : ruleSet.ungated
   for (const { rule, find, except, literals, everywhere } of rules) {
     if (literals !== null && !prefilter.holdsAny(text.normalised.text, literals)) continue
     if (!everywhere && !isRuleInScope(rule.scope, rule.exceptions, input)) continue
@@ -176,7 +201,7 @@ function evaluateRules(
     else if (kept.length > 1) addHitsBySpan(hits, rule, original, kept)
   }
 
-  return hits.sort((a, b) => a.start - b.start || a.end - b.end)
+  return hits.length > 1 ? hits.sort((a, b) => a.start - b.start || a.end - b.end) : hits
 }
 
 /** One hit per span and rule; where two readings of a span disagree, the sure one counts. */

@@ -42,6 +42,12 @@ export class RegexPrefilter {
     return false
   }
 
+  /** Whether the normalised text holds any literal at all. */
+  holdsSome(normalised: string): boolean {
+    if (normalised !== this.lastText) this.scan(normalised)
+    return this.seenAny
+  }
+
   private addLiteral(literal: string): number {
     const known = this.ids.get(literal)
     if (known !== undefined) return known

@@ -119,12 +119,18 @@ function continuesWord(neighbour: number, edge: number): boolean {
 /** How a keyword and a hit are compared: the amount of whitespace is no evasion. */
 export function collapseSpaces(text: string): string {
   // Most hits hold no whitespace, or single spaces: spare them the regex.
-  for (let at = 0; at < text.length; at++) {
+  if (!hasOddWhitespace(text, 0, text.length)) return text
+  return text.replace(/\s+/gu, ' ')
+}
+
+/** Whether text[start, end) holds whitespace other than single spaces: collapseSpaces' work. */
+export function hasOddWhitespace(text: string, start: number, end: number): boolean {
+  for (let at = start; at < end; at++) {
     const code = text.charCodeAt(at)
     if (!isWhitespace(code)) continue
-    if (code !== 0x20 || isWhitespace(text.charCodeAt(at + 1))) return text.replace(/\s+/gu, ' ')
+    if (code !== 0x20 || (at + 1 < end && isWhitespace(text.charCodeAt(at + 1)))) return true
   }
-  return text
+  return false
 }
 
 /** Whether a code unit is one that `\s` matches (no astral character is). */

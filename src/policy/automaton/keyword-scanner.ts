@@ -1,5 +1,11 @@
 import { AhoCorasick } from './aho-corasick.js'
-import { collapseSpaces, fitsGaps, hasBoundaries, isMaybeWordBreak } from './hit-checks.js'
+import {
+  collapseSpaces,
+  fitsGaps,
+  hasBoundaries,
+  hasOddWhitespace,
+  isMaybeWordBreak,
+} from './hit-checks.js'
 import type { KeywordDictionary } from './keyword-dictionary.js'
 import type { KeywordBoundaries, KeywordSpan, KeywordVariant } from './keyword-types.js'
 import type { ReadMode, TextRuns } from './text-runs.js'
@@ -90,7 +96,7 @@ export class KeywordScanner {
     const end = last + ((text.codePointAt(last) as number) > 0xffff ? 2 : 1)
     if (!hasBoundaries(text, start, end, variant, this.settings.boundaries)) return
 
-    if (variant.texts.includes(collapseSpaces(text.slice(start, end)))) {
+    if (isWrittenAt(text, start, end, variant.texts)) {
       spans.push({ start, end })
     } else if (isMaybeWordBreak(text, start, end, variant)) {
       spans.push({ start, end, gapped: true, maybeWordBreak: true })
@@ -98,4 +104,16 @@ export class KeywordScanner {
       spans.push({ start, end, gapped: true })
     }
   }
+}
+
+/**
+ * Whether text[start, end) reads one of the keyword's texts once its whitespace is collapsed.
+ * The texts hold single spaces only, so the span is copied only when it holds other whitespace.
+ */
+function isWrittenAt(text: string, start: number, end: number, texts: readonly string[]) {
+  for (const written of texts) {
+    if (written.length === end - start && text.startsWith(written, start)) return true
+  }
+  if (!hasOddWhitespace(text, start, end)) return false
+  return texts.includes(collapseSpaces(text.slice(start, end)))
 }

@@ -40,12 +40,14 @@ export class TextRuns {
     let previousClass = 0
     let gap = 0
     let lastSkipped = -1
+    // Read once: property loads in the loop below cost a measurable share of a scan.
+    const { skipSeparators, collapseRepeats } = mode
 
     for (let index = 0; index < text.length; ) {
       const codePoint = text.codePointAt(index) as number
       const width = codePoint > 0xffff ? 2 : 1
       const flags = classifyCodePoint(codePoint)
-      if (mode.skipSeparators && flags & SKIP) {
+      if (skipSeparators && flags & SKIP) {
         if (!(flags & FREE) && codePoint !== lastSkipped) gap++
         lastSkipped = codePoint
         index += width
@@ -55,7 +57,7 @@ export class TextRuns {
       const split = gap > 0 && flags & DIGIT && previousClass & DIGIT ? DIGIT_SPLIT : 0
       this.streamOffset[count] = index
       this.streamGap[count] = Math.min(gap, GAP_COUNT) | split
-      if (mode.collapseRepeats && codePoint === previous && flags & UNSPACED) {
+      if (collapseRepeats && codePoint === previous && flags & UNSPACED) {
         this.runLength[runs - 1] = (this.runLength[runs - 1] as number) + 1
       } else {
         this.runSymbol[runs] = alphabet.symbolOf(codePoint)

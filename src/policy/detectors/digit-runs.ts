@@ -146,7 +146,7 @@ function scanDigitRuns(original: string): DigitRun[] {
       run.addDigit(reading.digit, at, end)
       lastForm = reading.form
       separators = 0
-    } else if (open && SEPARATOR.test(String.fromCodePoint(codePoint))) {
+    } else if (open && isSeparator(codePoint)) {
       separators += 1
       if (separators > MAX_SEPARATORS) open = closeRun(run, runs)
     } else if (open) {
@@ -156,6 +156,19 @@ function scanDigitRuns(original: string): DigitRun[] {
   }
   if (open) closeRun(run, runs)
   return runs
+}
+
+/** Per BMP code unit, 0 not yet read, 1 no separator, 2 a separator: spares a regex call. */
+const BMP_SEPARATORS = new Uint8Array(0x10000)
+
+function isSeparator(codePoint: number): boolean {
+  if (codePoint > 0xffff) return SEPARATOR.test(String.fromCodePoint(codePoint))
+  let known = BMP_SEPARATORS[codePoint] as number
+  if (known === 0) {
+    known = SEPARATOR.test(String.fromCharCode(codePoint)) ? 2 : 1
+    BMP_SEPARATORS[codePoint] = known
+  }
+  return known === 2
 }
 
 function closeRun(run: PendingRun, runs: DigitRun[]): false {

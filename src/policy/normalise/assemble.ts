@@ -136,6 +136,8 @@ export class NormalisedText {
 }
 
 function isLowAfterHigh(text: string, at: number): boolean {
+  // Reading outside the text gives NaN, which is no surrogate, but costs optimised code.
+  if (at <= 0 || at >= text.length) return false
   const low = text.charCodeAt(at)
   const high = text.charCodeAt(at - 1)
   return low >= 0xdc00 && low <= 0xdfff && high >= 0xd800 && high <= 0xdbff
