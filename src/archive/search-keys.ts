@@ -51,21 +51,28 @@ export function queryGrams(query: string): string[] {
   return [...new Set(grams)]
 }
 
-const dayFormats = new Map<string, Intl.DateTimeFormat>()
+const formats = new Map<string, Intl.DateTimeFormat>()
+
+/** One formatter per zone and shape, built once (building one costs far more than using it). */
+export function zonedFormat(
+  locale: string,
+  timeZone: string,
+  options: Intl.DateTimeFormatOptions,
+): Intl.DateTimeFormat {
+  const key = `${locale}|${timeZone}|${JSON.stringify(options)}`
+  let format = formats.get(key)
+  if (!format) {
+    format = new Intl.DateTimeFormat(locale, { ...options, timeZone })
+    formats.set(key, format)
+  }
+  return format
+}
+
+const DAY_PARTS = { year: 'numeric', month: '2-digit', day: '2-digit' } as const
 
 /** The calendar day of `at` in `timeZone`, as YYYY-MM-DD. */
 export function dayOf(at: Date, timeZone: string): string {
-  let format = dayFormats.get(timeZone)
-  if (!format) {
-    format = new Intl.DateTimeFormat('en-CA', {
-      timeZone,
-      year: 'numeric',
-      month: '2-digit',
-      day: '2-digit',
-    })
-    dayFormats.set(timeZone, format)
-  }
-  return format.format(at)
+  return zonedFormat('en-CA', timeZone, DAY_PARTS).format(at)
 }
 
 /** Every day from `from` to `to` inclusive (both YYYY-MM-DD), newest first. */

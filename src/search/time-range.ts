@@ -1,3 +1,4 @@
+import { zonedFormat } from '../archive/search-keys.js'
 import { WardenError } from '../errors/warden-error.js'
 
 const DAY = /^\d{4}-\d{2}-\d{2}$/
@@ -52,24 +53,19 @@ export function previousDay(day: string): string {
   return new Date(Date.parse(`${day}T00:00:00Z`) - 86_400_000).toISOString().slice(0, 10)
 }
 
-const offsetFormats = new Map<string, Intl.DateTimeFormat>()
+const WALL_CLOCK = {
+  hourCycle: 'h23',
+  year: 'numeric',
+  month: 'numeric',
+  day: 'numeric',
+  hour: 'numeric',
+  minute: 'numeric',
+  second: 'numeric',
+} as const
 
 /** How far `timeZone`'s wall clock is ahead of UTC at `at`, in milliseconds. */
 function offsetMs(at: Date, timeZone: string): number {
-  let format = offsetFormats.get(timeZone)
-  if (!format) {
-    format = new Intl.DateTimeFormat('en-US', {
-      timeZone,
-      hourCycle: 'h23',
-      year: 'numeric',
-      month: 'numeric',
-      day: 'numeric',
-      hour: 'numeric',
-      minute: 'numeric',
-      second: 'numeric',
-    })
-    offsetFormats.set(timeZone, format)
-  }
+  const format = zonedFormat('en-US', timeZone, WALL_CLOCK)
   const parts: Record<string, number> = {}
   for (const part of format.formatToParts(at)) parts[part.type] = Number(part.value)
   const wall = Date.UTC(
