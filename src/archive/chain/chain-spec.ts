@@ -47,9 +47,11 @@ export function chainCollections(connection: Connection, spec: ChainSpec) {
 /** The unique indexes the chain relies on: one record per place, one tip row per place. */
 export async function ensureChainIndexes(connection: Connection): Promise<void> {
   for (const spec of CHAINS) {
-    const { records, tips, checkpoints } = chainCollections(connection, spec)
+    const { records } = chainCollections(connection, spec)
     await records.createIndex({ seq: 1 }, { unique: true, name: 'chain_seq' })
-    await tips.createIndex({ chain: 1, seq: 1 }, { unique: true, name: 'chain_tip' })
-    await checkpoints.createIndex({ chain: 1, seq: 1 }, { unique: true, name: 'chain_checkpoint' })
   }
+  // Shared by every chain: one index each, created once.
+  const { tips, checkpoints } = chainCollections(connection, MESSAGE_CHAIN)
+  await tips.createIndex({ chain: 1, seq: 1 }, { unique: true, name: 'chain_tip' })
+  await checkpoints.createIndex({ chain: 1, seq: 1 }, { unique: true, name: 'chain_checkpoint' })
 }
