@@ -14,8 +14,10 @@ import mongoose, { type Connection, Types } from 'mongoose'
 import { appendMessageRecords, type NewMessageRecord } from '../src/archive/archive-message.js'
 import { chainCollections, MESSAGE_CHAIN } from '../src/archive/chain/chain-spec.js'
 import { verifyChain } from '../src/archive/chain/verify-chain.js'
+import { serverReadsIndexes } from '../src/archive/index-reads.js'
 import { initModels } from '../src/archive/models.js'
 import { openArchive } from '../src/archive/open-archive.js'
+import { dayOf } from '../src/archive/search-keys.js'
 import { benchExport, benchSearches } from './bench-archive-queries.js'
 
 const TOTAL = Number(process.env.BENCH_ARCHIVE_MESSAGES ?? 1_000_000)
@@ -151,6 +153,7 @@ function violationOf(message: NewMessageRecord) {
     context: '转账到私人账户',
     matches: [],
     createdAt: message.createTime ?? message.receivedAt,
+    day: dayOf(message.createTime ?? message.receivedAt, TIME_ZONE),
   }
 }
 
@@ -180,6 +183,24 @@ async function benchVerify(connection: Connection): Promise<void> {
   )
 }
 
+/** Which server, and whether it answers equalities from indexes (decides the query plans). */
+async function describeServer(connection: Connection): Promise<void> {
+  const db = connection.db
+  if (!db) return
+  const info = await db.admin().command({ buildInfo: 1 })
+  const server =
+    typeof info.ferretdbVersion === 'string'
+      ? `FerretDB ${info.ferretdbVersion}`
+      : `MongoDB ${String(info.version)}`
+  const indexReads = await serverReadsIndexes(db)
+  log(
+    `server: ${server}; equality lookups ${indexReads ? 'read indexes' : 'scan the collection'}` +
+      (typeof info.ferretdbVersion === 'string' && !indexReads
+        ? ' (run scripts/ferretdb.sh gin: see README)'
+        : ''),
+  )
+}
+
 function seconds(started: number): string {
   return ((performance.now() - started) / 1000).toFixed(1)
 }
@@ -195,6 +216,7 @@ async function main(): Promise<void> {
   try {
     log(`bench:archive — ${TOTAL} messages over ${DAYS} days, ${USERS} users, ${CHATS} chats`)
     await load(connection)
+    await describeServer(connection)
     await benchSearches(connection, { timeZone: TIME_ZONE, log })
     const dir = mkdtempSync(join(tmpdir(), 'warden-bench-export-'))
     try {

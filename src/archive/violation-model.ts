@@ -46,6 +46,11 @@ export interface Violation {
   /** Severity and actions above are then the threshold's stronger ones. */
   threshold?: ViolationThreshold
   createdAt: Date
+  /**
+   * The message's archive day (ARCHIVE_TIMEZONE): a rule search walks a range by ruleId and
+   * day, equalities every server can look up.
+   */
+  day: string | null
 }
 
 const matchSchema = new Schema<ViolationMatch>(
@@ -91,9 +96,11 @@ const violationSchema = new Schema<Violation>(
     matches: { type: [matchSchema], required: true },
     threshold: { type: thresholdSchema, default: undefined },
     createdAt: { type: Date, required: true, index: true },
+    day: { type: String, default: null },
   },
   { collection: 'violations', versionKey: false, strict: 'throw' },
 )
+violationSchema.index({ ruleId: 1, day: -1 })
 
 export function violationModel(connection: Connection): Model<Violation> {
   return (

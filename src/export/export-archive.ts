@@ -1,9 +1,8 @@
 import { randomUUID } from 'node:crypto'
 import { mkdir, readdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import type { Collection } from 'mongodb'
+import type { Collection, Document } from 'mongodb'
 import type { Connection } from 'mongoose'
-import { ArchiveDays } from '../archive/archive-days.js'
 import { canonicalJson, sha256Hex } from '../archive/chain/canonical-record.js'
 import { chainCollections, MESSAGE_CHAIN } from '../archive/chain/chain-spec.js'
 import { type Checkpoint, loadCheckpoints } from '../archive/chain/checkpoint.js'
@@ -13,7 +12,7 @@ import type { AuditLog } from '../audit/audit-log.js'
 import { WardenError } from '../errors/warden-error.js'
 import { planQuery, type ScanStats, scanCandidates } from '../search/query-plan.js'
 import { messagesHittingRule } from '../search/rule-hits.js'
-import { collectionsOf } from '../search/search-archive.js'
+import { planSources } from '../search/search-archive.js'
 import {
   describeFilters,
   matchesFilters,
@@ -39,6 +38,8 @@ export interface ExportDeps {
   /** Called every `progressEvery` exported records and once at the end. */
   onProgress?: (exported: number) => void
   progressEvery?: number
+  /** Overrides the server probe (src/archive/index-reads.ts); tests run both plans with it. */
+  indexReads?: boolean
 }
 
 export interface ExportResult {
@@ -77,17 +78,13 @@ export async function exportArchive(
   const filters = normaliseFilters(given)
   await prepareDirectory(dir)
   const exportId = randomUUID()
-  const { messages, violations } = collectionsOf(deps.connection)
   const stats: ScanStats = { queries: 0, fetched: 0 }
-  const ruleSet = filters.ruleId
-    ? await messagesHittingRule(violations, filters.ruleId, stats)
-    : null
-  const rulesByMessage = await loadRuleHits(violations, stats)
-  const sources = {
-    messages,
-    days: new ArchiveDays(deps.connection, deps.timeZone),
-    timeZone: deps.timeZone,
-  }
+  const sources = await planSources(deps)
+  const ruleSet =
+    filters.ruleId && !sources.indexReads
+      ? await messagesHittingRule(sources.violations, filters.ruleId, stats)
+      : null
+  const rulesOf = ruleLookup(sources.violations, sources.indexReads, stats)
   const plan = await planQuery(sources, filters, ruleSet, 1, stats)
 
   const files: Record<string, FileDigest> = {}
@@ -104,7 +101,7 @@ export async function exportArchive(
   for await (const doc of scanCandidates(sources, plan, 1, null, stats)) {
     if (!matchesFilters(doc, filters)) continue
     if (ruleSet && !ruleSet.has(doc._id.toHexString())) continue
-    const rules = rulesByMessage.get(doc._id.toHexString()) ?? []
+    const rules = await rulesOf(doc)
     ruleHitCount += rules.length
     await jsonl.write(`${canonicalJson(doc)}\n`)
     await csv.write(csvRow(csvFields(doc, rules)))
@@ -193,13 +190,27 @@ async function prepareDirectory(dir: string): Promise<void> {
 }
 
 /**
- * Every rule hit by message id, in one pass over the violations (there are far fewer of them
- * than messages). TODO(#4): page this by sender if violations ever outgrow memory.
+ * The rules each exported message hit. A server that reads indexes is asked per exported day
+ * (`{day}` on the violations, days arrive in order, one held at a time); a server that scans
+ * is asked once for every violation (far fewer than messages).
+ * TODO(#4): page the one-pass form by sender if violations ever outgrow memory.
  */
-async function loadRuleHits(violations: Collection, stats: ScanStats) {
+function ruleLookup(violations: Collection, indexReads: boolean, stats: ScanStats) {
+  let day: string | null = null
+  let byMessage: Promise<Map<string, string[]>> | null = null
+  return (doc: ArchivedMessage): Promise<string[]> => {
+    if (!byMessage || (indexReads && doc.day !== day)) {
+      day = doc.day
+      byMessage = loadRuleHits(violations, indexReads ? { day } : {}, stats)
+    }
+    return byMessage.then((map) => map.get(doc._id.toHexString()) ?? [])
+  }
+}
+
+async function loadRuleHits(violations: Collection, filter: Document, stats: ScanStats) {
   stats.queries++
   const byMessage = new Map<string, string[]>()
-  const cursor = violations.find({}, { projection: { _id: 0, messageId: 1, ruleId: 1 } })
+  const cursor = violations.find(filter, { projection: { _id: 0, messageId: 1, ruleId: 1 } })
   for await (const row of cursor) {
     const id = String(row.messageId)
     byMessage.set(id, [...(byMessage.get(id) ?? []), String(row.ruleId)])

@@ -142,6 +142,7 @@ function buildViolation(
   return {
     key,
     messageId: message._id,
+    day: message.day ?? null,
     msgId: message.msgId,
     channel: message.channel,
     fromUser: message.fromUser,

@@ -21,7 +21,8 @@ export interface ContextMessage {
 export class ConversationContext {
   readonly #messages: Collection
   readonly #stats: ScanStats
-  readonly #days = new Map<string, ArchivedMessage[]>()
+  /** Conversation-days being or already read, shared by hits that need the same one. */
+  readonly #days = new Map<string, Promise<ArchivedMessage[]>>()
 
   constructor(messages: Collection, stats: ScanStats) {
     this.#messages = messages
@@ -47,21 +48,25 @@ export class ConversationContext {
     return { before: before.map(describeContext), after: after.map(describeContext) }
   }
 
-  async #day(hit: ArchivedMessage, day: string): Promise<ArchivedMessage[]> {
+  #day(hit: ArchivedMessage, day: string): Promise<ArchivedMessage[]> {
     const conversation: Filter<Document> =
       hit.chatId === null ? { chatId: null, fromUser: hit.fromUser } : { chatId: hit.chatId }
     const key = JSON.stringify([conversation, day])
     const cached = this.#days.get(key)
     if (cached) return cached
+    const reading = this.#read(conversation, day)
+    this.#days.set(key, reading)
+    return reading
+  }
+
+  async #read(conversation: Filter<Document>, day: string): Promise<ArchivedMessage[]> {
     this.#stats.queries++
     const rows = (await this.#messages
       .find({ ...conversation, day })
       .toArray()) as unknown as ArchivedMessage[]
     this.#stats.fetched += rows.length
     // Disposed records are gone from the conversation; events are dropped by the caller.
-    const kept = rows.filter((doc) => !doc.tombstone).sort((a, b) => a.seq - b.seq)
-    this.#days.set(key, kept)
-    return kept
+    return rows.filter((doc) => !doc.tombstone).sort((a, b) => a.seq - b.seq)
   }
 }
 

@@ -10,27 +10,40 @@ import type { CursorPosition, SearchFilters } from './search-filters.js'
 export type Direction = 1 | -1
 
 /**
- * How the candidates are fetched. FerretDB 1.x filters only top-level equality in PostgreSQL
- * and does everything else (ranges, $in, $or, sort) in Go after fetching each document, so
- * every query here carries equality on the most selective keys it has:
- * - `days`: one query per day of the range (day + the other equalities), for short ranges or
- *   when nothing else is selective;
+ * How the candidates are fetched. Every query carries equality on the most selective keys it
+ * has, because that is all some servers look up: FerretDB 1.x filters only top-level equality
+ * in PostgreSQL and does ranges, $in, $or and sort in Go after fetching each document; with
+ * the GIN twins of scripts/ferretdb-gin.sql those equalities are index reads, without them
+ * each query is a full scan (src/archive/index-reads.ts tells which).
+ * - `days`: one query per day of the range (day + the other equalities), newest day first
+ *   for search, stopping when the page is full. Used whenever the server reads indexes, and
+ *   for short ranges or unselective filters when it does not. A selective search that keeps
+ *   finding little goes over to `stream` for the rest of the range.
  * - `stream`: one query per sender (or one) on sender / chat / text gram, the range checked
- *   after, for selective filters over long or open ranges;
- * - `rule`: only a rule was asked for: the rule's violations name the messages, each then
- *   fetched by `_id`.
+ *   after: on a server that scans, one scan instead of one per day.
+ * - `ruleDays`: a rule on a server that reads indexes: the rule's violations per day name the
+ *   messages, each fetched by `_id`.
+ * - `rule`: a rule on a server that scans: all the rule's violations (one query) name the
+ *   messages, each then fetched by `_id`.
  * On MongoDB the compound indexes in message-model.ts serve the same queries.
  */
 export interface QueryPlan {
-  kind: 'days' | 'stream' | 'rule' | 'empty'
+  kind: 'days' | 'stream' | 'rule' | 'ruleDays' | 'empty'
   equalities: Filter<Document>[]
   days: string[]
   range: { from: string; to: string } | null
   ruleMessages: string[]
+  /** For `ruleDays`. */
+  ruleId: string | null
+  /** For `days`: after this many day queries, read the rest of the range as `stream`. */
+  streamAfter: number | null
 }
 
 export interface PlanSources {
   messages: Collection
+  violations: Collection
+  /** Whether equality queries are index reads (src/archive/index-reads.ts). */
+  indexReads: boolean
   /** The days the archive holds records for (src/archive/archive-days.ts). */
   days: ArchiveDays
   timeZone: string
@@ -43,6 +56,13 @@ export interface ScanStats {
 
 /** A rule search over at most this many days reads the days rather than each hit by id. */
 const SHORT_RANGE_DAYS = 7
+/**
+ * Day queries a selective search makes before it reads the rest of the range in one query:
+ * each costs a few milliseconds even when empty, so a rare sender over years is one query.
+ */
+const DAY_QUERIES_BEFORE_STREAM = 45
+/** Day queries in flight at once (the one being consumed included). */
+const READ_AHEAD_DAYS = 2
 const CJK = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Hangul}]/u
 const LETTER = /\p{L}/u
 
@@ -62,33 +82,50 @@ export async function planQuery(
     ? filters.users.map((user) => ({ ...base, fromUser: user }))
     : [base]
   const selective = Boolean(filters.users || filters.chatId !== undefined || gram !== null)
-  const plan: QueryPlan = { kind: 'days', equalities, days: [], range: null, ruleMessages: [] }
+  const plan: QueryPlan = {
+    kind: 'days',
+    equalities,
+    days: [],
+    range: null,
+    ruleMessages: [],
+    ruleId: null,
+    streamAfter: null,
+  }
 
   if (ruleMessages?.size === 0) return { ...plan, kind: 'empty' }
   const bounded = filters.from !== undefined || filters.to !== undefined
   const days = bounded ? await rangeDays(sources, filters, stats) : null
-  const longRange = days === null || days.length > SHORT_RANGE_DAYS
 
+  if (sources.indexReads) {
+    const allDays = days ?? (await rangeDays(sources, filters, stats))
+    if (allDays.length === 0) return { ...plan, kind: 'empty' }
+    const ordered = direction === -1 ? allDays.reverse() : allDays
+    if (filters.ruleId !== undefined && ruleMessages === null) {
+      return { ...plan, kind: 'ruleDays', days: ordered, ruleId: filters.ruleId }
+    }
+    return { ...plan, days: ordered, streamAfter: selective ? DAY_QUERIES_BEFORE_STREAM : null }
+  }
+
+  const longRange = days === null || days.length > SHORT_RANGE_DAYS
   if (ruleMessages && !selective && longRange) {
     const ids = [...ruleMessages].sort()
     if (direction === -1) ids.reverse()
     return { ...plan, kind: 'rule', ruleMessages: ids }
   }
   // With a sender, chat or gram to look up, one query per key beats one per day: each query
-  // costs a scan on servers without index reads, and MongoDB serves it from key+day indexes.
-  if (selective) {
-    const range =
-      filters.from || filters.to
-        ? {
-            from: filters.from ? dayOf(filters.from, sources.timeZone) : '0000-00-00',
-            to: filters.to ? dayOf(filters.to, sources.timeZone) : '9999-99-99',
-          }
-        : null
-    return { ...plan, kind: 'stream', range }
-  }
+  // costs a scan on servers without index reads.
+  if (selective) return { ...plan, kind: 'stream', range: dayRange(filters, sources.timeZone) }
   const allDays = days ?? (await rangeDays(sources, filters, stats))
   if (allDays.length === 0) return { ...plan, kind: 'empty' }
   return { ...plan, days: direction === -1 ? allDays.reverse() : allDays }
+}
+
+function dayRange(filters: SearchFilters, timeZone: string): QueryPlan['range'] {
+  if (!filters.from && !filters.to) return null
+  return {
+    from: filters.from ? dayOf(filters.from, timeZone) : '0000-00-00',
+    to: filters.to ? dayOf(filters.to, timeZone) : '9999-99-99',
+  }
 }
 
 /**
@@ -151,6 +188,7 @@ export function scanCandidates(
 ): AsyncIterable<ArchivedMessage> {
   if (plan.kind === 'empty') return (async function* () {})()
   if (plan.kind === 'rule') return scanRule(sources, plan, direction, after, stats)
+  if (plan.kind === 'ruleDays') return scanRuleDays(sources, plan, direction, after, stats)
   if (plan.kind === 'days') return scanDays(sources, plan, direction, after, stats)
   const streams = plan.equalities.map((equality) =>
     scanStream(sources, equality, plan.range, direction, after, stats),
@@ -165,17 +203,91 @@ async function* scanDays(
   after: CursorPosition | null,
   stats: ScanStats,
 ): AsyncGenerator<ArchivedMessage> {
+  const days = plan.days.filter(
+    (day) => !after || (direction === -1 ? day <= after.day : day >= after.day),
+  )
+  const switchAt = plan.streamAfter ?? Number.POSITIVE_INFINITY
+  const readDay = (day: string) => {
+    const reading = Promise.all(
+      plan.equalities.map((equality) => {
+        stats.queries++
+        return sources.messages.find({ ...equality, day }).toArray()
+      }),
+    ).then((found) => found.flat() as unknown as ArchivedMessage[])
+    // Read ahead may be abandoned when the page fills; its failure then concerns no one.
+    reading.catch(() => {})
+    return reading
+  }
+  // One day is read ahead while the current one is consumed.
+  const ahead: Promise<ArchivedMessage[]>[] = []
+  for (let index = 0; index < days.length; index++) {
+    if (index >= switchAt) {
+      yield* streamRest(sources, plan, days.slice(index), direction, after, stats)
+      return
+    }
+    while (
+      ahead.length < READ_AHEAD_DAYS &&
+      index + ahead.length < Math.min(days.length, switchAt)
+    ) {
+      ahead.push(readDay(days[index + ahead.length] as string))
+    }
+    const rows = await (ahead.shift() as Promise<ArchivedMessage[]>)
+    stats.fetched += rows.length
+    yield* inPlanOrder(rows, direction, after)
+  }
+}
+
+/** The days not yet read, as one stream per equality over their span. */
+function streamRest(
+  sources: PlanSources,
+  plan: QueryPlan,
+  rest: string[],
+  direction: Direction,
+  after: CursorPosition | null,
+  stats: ScanStats,
+): AsyncIterable<ArchivedMessage> {
+  const first = rest[0] as string
+  const last = rest.at(-1) as string
+  const range = direction === 1 ? { from: first, to: last } : { from: last, to: first }
+  const streams = plan.equalities.map((equality) =>
+    scanStream(sources, equality, range, direction, after, stats),
+  )
+  return mergeStreams(streams, (a, b) => comesBefore(a, b, direction))
+}
+
+function* inPlanOrder(rows: ArchivedMessage[], direction: Direction, after: CursorPosition | null) {
+  rows.sort((a, b) => (a.seq - b.seq) * direction)
+  for (const row of rows) if (!after || isAfter(row, after, direction)) yield row
+}
+
+/**
+ * A rule's hits day by day: the violations of the rule on that day (one equality query) name
+ * the messages, each fetched by `_id`; the day's hits are then put in plan order.
+ */
+async function* scanRuleDays(
+  sources: PlanSources,
+  plan: QueryPlan,
+  direction: Direction,
+  after: CursorPosition | null,
+  stats: ScanStats,
+): AsyncGenerator<ArchivedMessage> {
   for (const day of plan.days) {
     if (after && (direction === -1 ? day > after.day : day < after.day)) continue
+    stats.queries++
+    const violations = await sources.violations
+      .find({ ruleId: plan.ruleId, day }, { projection: { _id: 0, messageId: 1 } })
+      .toArray()
+    const ids = new Set(violations.map((row) => String(row.messageId)))
     const rows: ArchivedMessage[] = []
-    for (const equality of plan.equalities) {
+    for (const id of ids) {
+      if (!ObjectId.isValid(id)) continue
       stats.queries++
-      const found = await sources.messages.find({ ...equality, day }).toArray()
-      stats.fetched += found.length
-      rows.push(...(found as unknown as ArchivedMessage[]))
+      const doc = await sources.messages.findOne({ _id: new ObjectId(id) })
+      if (!doc) continue
+      stats.fetched++
+      rows.push(doc as unknown as ArchivedMessage)
     }
-    rows.sort((a, b) => (a.seq - b.seq) * direction)
-    for (const row of rows) if (!after || isAfter(row, after, direction)) yield row
+    yield* inPlanOrder(rows, direction, after)
   }
 }
 

@@ -1,11 +1,12 @@
 import type { Connection } from 'mongoose'
 import { ArchiveDays } from '../archive/archive-days.js'
 import { chainCollections, MESSAGE_CHAIN } from '../archive/chain/chain-spec.js'
+import { serverReadsIndexes } from '../archive/index-reads.js'
 import type { ArchivedMessage } from '../archive/message-model.js'
 import type { AuditLog } from '../audit/audit-log.js'
 import { WardenError } from '../errors/warden-error.js'
 import { type ContextMessage, ConversationContext } from './conversation-context.js'
-import { planQuery, type ScanStats, scanCandidates } from './query-plan.js'
+import { type PlanSources, planQuery, type ScanStats, scanCandidates } from './query-plan.js'
 import { messagesHittingRule, type RuleHit, ruleHitsOf } from './rule-hits.js'
 import {
   type CursorPosition,
@@ -22,6 +23,8 @@ export interface SearchDeps {
   timeZone: string
   audit: AuditLog
   actor: string
+  /** Overrides the server probe (src/archive/index-reads.ts); tests run both plans with it. */
+  indexReads?: boolean
 }
 
 export interface SearchPageRequest {
@@ -64,6 +67,8 @@ const DEFAULT_LIMIT = 20
 const MAX_LIMIT = 500
 const DEFAULT_CONTEXT = 2
 const MAX_CONTEXT = 20
+/** Context reads in flight at once. */
+const CONTEXT_READERS = 6
 
 /**
  * Finds archived messages, newest first, a page at a time, each with its conversation context
@@ -79,17 +84,13 @@ export async function searchArchive(
   const limit = boundedInteger(page.limit ?? DEFAULT_LIMIT, 1, MAX_LIMIT, 'limit')
   const contextSize = boundedInteger(page.context ?? DEFAULT_CONTEXT, 0, MAX_CONTEXT, 'context')
   const after = page.cursor ? decodeCursor(page.cursor, filters) : null
-  const { messages, violations } = collectionsOf(deps.connection)
   const stats: ScanStats = { queries: 0, fetched: 0 }
-
-  const ruleSet = filters.ruleId
-    ? await messagesHittingRule(violations, filters.ruleId, stats)
-    : null
-  const sources = {
-    messages,
-    days: new ArchiveDays(deps.connection, deps.timeZone),
-    timeZone: deps.timeZone,
-  }
+  const sources = await planSources(deps)
+  // A server that reads indexes finds a rule's hits day by day instead (plan `ruleDays`).
+  const ruleSet =
+    filters.ruleId && !sources.indexReads
+      ? await messagesHittingRule(sources.violations, filters.ruleId, stats)
+      : null
   const plan = await planQuery(sources, filters, ruleSet, -1, stats)
   const found: ArchivedMessage[] = []
   let more = false
@@ -103,7 +104,7 @@ export async function searchArchive(
     found.push(doc)
   }
 
-  const hits = await describeHits(deps, found, contextSize, stats)
+  const hits = await describeHits(sources, found, contextSize, stats)
   const last = found.at(-1)
   const position: CursorPosition | null = last ? { day: last.day, seq: last.seq } : null
   if (position && plan.kind === 'rule' && last) position.id = last._id.toHexString()
@@ -128,23 +129,25 @@ export async function searchArchive(
 }
 
 async function describeHits(
-  deps: SearchDeps,
+  sources: PlanSources,
   found: ArchivedMessage[],
   contextSize: number,
   stats: ScanStats,
 ): Promise<SearchHit[]> {
-  const { messages, violations } = collectionsOf(deps.connection)
-  const ruleHits = await ruleHitsOf(
-    violations,
-    found.map((doc) => ({ id: doc._id.toHexString(), fromUser: doc.fromUser })),
-    stats,
-  )
-  const context = new ConversationContext(messages, stats)
-  const hits: SearchHit[] = []
-  for (const doc of found) {
+  const context = new ConversationContext(sources.messages, stats)
+  // Context and rule hits are independent reads: a few at a time keep the server busy.
+  const [ruleHits, arounds] = await Promise.all([
+    ruleHitsOf(
+      sources.violations,
+      found.map((doc) => ({ id: doc._id.toHexString(), fromUser: doc.fromUser, day: doc.day })),
+      stats,
+      sources.indexReads ? 'day' : 'sender',
+    ),
+    mapConcurrently(found, CONTEXT_READERS, (doc) => context.around(doc, contextSize)),
+  ])
+  return found.map((doc, index) => {
     const id = doc._id.toHexString()
-    const around = await context.around(doc, contextSize)
-    hits.push({
+    return {
       id,
       seq: doc.seq,
       msgId: doc.msgId,
@@ -159,16 +162,51 @@ async function describeHits(
       relation: doc.relation,
       relatesTo: doc.relatesTo ? String(doc.relatesTo) : null,
       ruleHits: ruleHits.get(id) ?? [],
-      ...around,
-    })
+      ...(arounds[index] as Awaited<ReturnType<ConversationContext['around']>>),
+    }
+  })
+}
+
+/** `work` over `items` with at most `limit` running at once; results in the items' order. */
+async function mapConcurrently<T, R>(
+  items: T[],
+  limit: number,
+  work: (item: T) => Promise<R>,
+): Promise<R[]> {
+  const results = new Array<R>(items.length)
+  let next = 0
+  const worker = async () => {
+    while (next < items.length) {
+      const index = next++
+      results[index] = await work(items[index] as T)
+    }
   }
-  return hits
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker))
+  return results
 }
 
 export function collectionsOf(connection: Connection) {
   const db = connection.db
   if (!db) throw new WardenError('WARDEN_ARCHIVE_UNAVAILABLE')
   return { messages: db.collection('messages'), violations: db.collection('violations') }
+}
+
+/** What search and export read, and whether the server answers equalities from indexes. */
+export async function planSources(deps: {
+  connection: Connection
+  timeZone: string
+  indexReads?: boolean
+}): Promise<PlanSources> {
+  const { messages, violations } = collectionsOf(deps.connection)
+  const db = deps.connection.db
+  if (!db) throw new WardenError('WARDEN_ARCHIVE_UNAVAILABLE')
+  return {
+    messages,
+    violations,
+    days: new ArchiveDays(deps.connection, deps.timeZone),
+    timeZone: deps.timeZone,
+    indexReads: deps.indexReads ?? (await serverReadsIndexes(db)),
+  }
 }
 
 function boundedInteger(value: number, min: number, max: number, name: string): number {

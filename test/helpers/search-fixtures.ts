@@ -53,7 +53,12 @@ export async function addViolation(
   ruleId: string,
   fromUser: string,
 ) {
+  const message = await chainCollections(fixture.connection, MESSAGE_CHAIN).records.findOne(
+    { _id: messageId },
+    { projection: { day: 1 } },
+  )
   await violationModel(fixture.connection).create({
+    day: message ? String(message.day) : null,
     key: `${messageId.toHexString()}:${ruleId}:1`,
     messageId,
     msgId: messageId.toHexString(),
