@@ -37,13 +37,16 @@ export class ConversationContext {
     const index = today.findIndex((doc) => doc.seq === hit.seq)
     let before = today.slice(Math.max(0, index - count), Math.max(0, index))
     let after = today.slice(index + 1, index + 1 + count)
+    // The neighbouring days, when needed, are read together.
+    const [earlier, later] = await Promise.all([
+      before.length < count ? this.#day(hit, previousDay(hit.day)) : [],
+      after.length < count ? this.#day(hit, nextDay(hit.day)) : [],
+    ])
     if (before.length < count) {
-      const earlier = (await this.#day(hit, previousDay(hit.day))).filter(isMessage)
-      before = [...earlier.slice(-(count - before.length)), ...before]
+      before = [...earlier.filter(isMessage).slice(-(count - before.length)), ...before]
     }
     if (after.length < count) {
-      const later = (await this.#day(hit, nextDay(hit.day))).filter(isMessage)
-      after = [...after, ...later.slice(0, count - after.length)]
+      after = [...after, ...later.filter(isMessage).slice(0, count - after.length)]
     }
     return { before: before.map(describeContext), after: after.map(describeContext) }
   }

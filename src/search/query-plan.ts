@@ -61,8 +61,9 @@ const SHORT_RANGE_DAYS = 7
  * each costs a few milliseconds even when empty, so a rare sender over years is one query.
  */
 const DAY_QUERIES_BEFORE_STREAM = 45
-/** Day queries in flight at once (the one being consumed included). */
-const READ_AHEAD_DAYS = 2
+/** Day queries in flight at most, and the size of a day that ends reading ahead. */
+const MAX_DAYS_IN_FLIGHT = 4
+const SPARSE_DAY_ROWS = 20
 const CJK = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Hangul}]/u
 const LETTER = /\p{L}/u
 
@@ -218,21 +219,23 @@ async function* scanDays(
     reading.catch(() => {})
     return reading
   }
-  // One day is read ahead while the current one is consumed.
+  // Days that turn up little are read several at a time (the server works on them together);
+  // a day that turned up plenty is followed by one day at a time, so a dense search does not
+  // read days its page will never need.
   const ahead: Promise<ArchivedMessage[]>[] = []
+  let window = 1
   for (let index = 0; index < days.length; index++) {
     if (index >= switchAt) {
       yield* streamRest(sources, plan, days.slice(index), direction, after, stats)
       return
     }
-    while (
-      ahead.length < READ_AHEAD_DAYS &&
-      index + ahead.length < Math.min(days.length, switchAt)
-    ) {
+    const end = Math.min(days.length, switchAt)
+    while (ahead.length < window && index + ahead.length < end) {
       ahead.push(readDay(days[index + ahead.length] as string))
     }
     const rows = await (ahead.shift() as Promise<ArchivedMessage[]>)
     stats.fetched += rows.length
+    window = rows.length < SPARSE_DAY_ROWS ? Math.min(MAX_DAYS_IN_FLIGHT, window * 2) : 1
     yield* inPlanOrder(rows, direction, after)
   }
 }

@@ -22,9 +22,9 @@ export async function messagesHittingRule(
 }
 
 /**
- * The rule hits of a page of messages, by message id. Violations are fetched per day of the
- * page when the server looks equalities up in an index (a page spans few days, and a day's
- * violations are few), else per sender (fewer queries than per message, each a scan).
+ * The rule hits of a page of messages, by message id, in as few equality queries as the page
+ * allows: per sender (each a scan where the server scans, so that is the choice there), or per
+ * day of the page when the server reads indexes and the page has fewer days than senders.
  */
 export async function ruleHitsOf(
   violations: Collection,
@@ -33,10 +33,12 @@ export async function ruleHitsOf(
   by: 'day' | 'sender' = 'sender',
 ): Promise<Map<string, RuleHit[]>> {
   const wanted = new Set(messages.map((message) => message.id))
+  const days = [...new Set(messages.map((message) => message.day))]
+  const senders = [...new Set(messages.map((message) => message.fromUser))]
   const queries =
-    by === 'day'
-      ? [...new Set(messages.map((message) => message.day))].map((day) => ({ day }))
-      : [...new Set(messages.map((message) => message.fromUser))].map((fromUser) => ({ fromUser }))
+    by === 'day' && days.length < senders.length
+      ? days.map((day) => ({ day }))
+      : senders.map((fromUser) => ({ fromUser }))
   const hits = new Map<string, RuleHit[]>()
   for (const query of queries) {
     stats.queries++

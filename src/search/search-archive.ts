@@ -68,7 +68,7 @@ const MAX_LIMIT = 500
 const DEFAULT_CONTEXT = 2
 const MAX_CONTEXT = 20
 /** Context reads in flight at once. */
-const CONTEXT_READERS = 6
+const CONTEXT_READERS = 8
 
 /**
  * Finds archived messages, newest first, a page at a time, each with its conversation context
