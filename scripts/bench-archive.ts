@@ -46,6 +46,9 @@ const PHRASES = [
   '新产品发布会定在下个月',
 ]
 
+/** Set when this run started FerretDB through scripts/ferretdb.sh (and may tend its PostgreSQL). */
+let ownFerretDb = false
+
 function uri(): string {
   if (process.env.MONGODB_URI) {
     const url = new URL(process.env.MONGODB_URI)
@@ -55,6 +58,7 @@ function uri(): string {
   const started = spawnSync('bash', ['scripts/ferretdb.sh', 'start'], { encoding: 'utf8' })
   const line = started.stdout.split('\n').find((l) => l.startsWith('MONGODB_URI='))
   if (!line) throw new Error(`could not start FerretDB:\n${started.stderr}`)
+  ownFerretDb = true
   const url = new URL(line.slice('MONGODB_URI='.length))
   url.pathname = `/${DATABASE}`
   return url.toString()
@@ -130,6 +134,10 @@ async function load(connection: Connection): Promise<void> {
     }
   }
   log(`loaded ${TOTAL} messages and ${ruleHits} rule hits in ${seconds(started)} s`)
+  if (ownFerretDb) {
+    // Statistics for the loaded tables (ferretdb-gin.sql analyses tables that changed much).
+    spawnSync('bash', ['scripts/ferretdb.sh', 'gin'], { stdio: 'inherit' })
+  }
 }
 
 function violationOf(message: NewMessageRecord) {

@@ -37,6 +37,11 @@ export interface QueryPlan {
   ruleId: string | null
   /** For `days`: after this many day queries, read the rest of the range as `stream`. */
   streamAfter: number | null
+  /**
+   * For `days`: day queries always in flight. An export (oldest first, every record) keeps the
+   * next day coming while it writes this one; a search reads ahead only over sparse days.
+   */
+  readAhead: number
 }
 
 export interface PlanSources {
@@ -64,6 +69,8 @@ const DAY_QUERIES_BEFORE_STREAM = 45
 /** Day queries in flight at most, and the size of a day that ends reading ahead. */
 const MAX_DAYS_IN_FLIGHT = 4
 const SPARSE_DAY_ROWS = 20
+/** Messages of a rule's day fetched by `_id` at once. */
+const ID_LOOKUPS_IN_FLIGHT = 8
 const CJK = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Hangul}]/u
 const LETTER = /\p{L}/u
 
@@ -91,6 +98,7 @@ export async function planQuery(
     ruleMessages: [],
     ruleId: null,
     streamAfter: null,
+    readAhead: direction === 1 ? 2 : 1,
   }
 
   if (ruleMessages?.size === 0) return { ...plan, kind: 'empty' }
@@ -223,7 +231,7 @@ async function* scanDays(
   // a day that turned up plenty is followed by one day at a time, so a dense search does not
   // read days its page will never need.
   const ahead: Promise<ArchivedMessage[]>[] = []
-  let window = 1
+  let window = plan.readAhead
   for (let index = 0; index < days.length; index++) {
     if (index >= switchAt) {
       yield* streamRest(sources, plan, days.slice(index), direction, after, stats)
@@ -235,7 +243,8 @@ async function* scanDays(
     }
     const rows = await (ahead.shift() as Promise<ArchivedMessage[]>)
     stats.fetched += rows.length
-    window = rows.length < SPARSE_DAY_ROWS ? Math.min(MAX_DAYS_IN_FLIGHT, window * 2) : 1
+    window =
+      rows.length < SPARSE_DAY_ROWS ? Math.min(MAX_DAYS_IN_FLIGHT, window * 2) : plan.readAhead
     yield* inPlanOrder(rows, direction, after)
   }
 }
@@ -280,16 +289,20 @@ async function* scanRuleDays(
     const violations = await sources.violations
       .find({ ruleId: plan.ruleId, day }, { projection: { _id: 0, messageId: 1 } })
       .toArray()
-    const ids = new Set(violations.map((row) => String(row.messageId)))
+    const ids = [...new Set(violations.map((row) => String(row.messageId)))].filter((id) =>
+      ObjectId.isValid(id),
+    )
+    // Each message by `_id`, several at a time: they are independent lookups.
     const rows: ArchivedMessage[] = []
-    for (const id of ids) {
-      if (!ObjectId.isValid(id)) continue
-      stats.queries++
-      const doc = await sources.messages.findOne({ _id: new ObjectId(id) })
-      if (!doc) continue
-      stats.fetched++
-      rows.push(doc as unknown as ArchivedMessage)
+    for (let start = 0; start < ids.length; start += ID_LOOKUPS_IN_FLIGHT) {
+      const batch = ids.slice(start, start + ID_LOOKUPS_IN_FLIGHT)
+      stats.queries += batch.length
+      const docs = await Promise.all(
+        batch.map((id) => sources.messages.findOne({ _id: new ObjectId(id) })),
+      )
+      for (const doc of docs) if (doc) rows.push(doc as unknown as ArchivedMessage)
     }
+    stats.fetched += rows.length
     yield* inPlanOrder(rows, direction, after)
   }
 }
