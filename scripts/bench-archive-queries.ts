@@ -3,6 +3,7 @@ import { createWriteStream } from 'node:fs'
 import { join } from 'node:path'
 import type { Connection } from 'mongoose'
 import { openArchive } from '../src/archive/open-archive.js'
+import { daysBetween } from '../src/archive/search-keys.js'
 import { exportArchive } from '../src/export/export-archive.js'
 import { searchArchive } from '../src/search/search-archive.js'
 import type { SearchFilters } from '../src/search/search-filters.js'
@@ -155,7 +156,9 @@ function ms(value: number): string {
 
 /**
  * Exports the ~100,000 newest messages (a time range) with `warden export`'s function, beside a
- * plain find() of the same range written out as JSON lines.
+ * bare read of the same days (one plain find() per day, by the `day` key, nothing else) written
+ * out as JSON lines: the ratio is what the export adds to reading. (A find() on the time range
+ * itself reads the whole collection on FerretDB: ~15 minutes at 1,000,000 messages.)
  */
 export async function benchExport(
   connection: Connection,
@@ -174,23 +177,26 @@ export async function benchExport(
   const exported = result.manifest.counts.messages
   const elapsed = (performance.now() - started) / 1000
 
+  options.log(
+    `export: ${exported} messages in ${elapsed.toFixed(1)} s (${Math.round(exported / elapsed)}/s, ` +
+      'JSONL + CSV + EML + chain segment + manifest)',
+  )
+
   started = performance.now()
   const out = createWriteStream(join(options.dir, 'baseline.jsonl'))
   let plain = 0
-  const cursor = connection
-    .collection('messages')
-    .find({ createTime: { $gte: from, $lte: to } })
-    .sort({ seq: 1 })
-  for await (const doc of cursor) {
-    plain++
-    if (!out.write(`${JSON.stringify(doc)}\n`)) await once(out, 'drain')
+  for (const day of daysBetween(from, to, options.timeZone)) {
+    for (const doc of await connection.collection('messages').find({ day }).toArray()) {
+      plain++
+      if (!out.write(`${JSON.stringify(doc)}\n`)) await once(out, 'drain')
+    }
   }
   out.end()
   await once(out, 'finish')
   const plainElapsed = (performance.now() - started) / 1000
   options.log(
-    `export: ${exported} messages in ${elapsed.toFixed(1)} s (${Math.round(exported / elapsed)}/s, ` +
-      `JSONL + CSV + EML + chain segment + manifest); plain find() → JSONL of ${plain} in ` +
-      `${plainElapsed.toFixed(1)} s → ${(plainElapsed / elapsed).toFixed(2)}× its speed`,
+    `  bare find() per day → JSONL of ${plain} in ${plainElapsed.toFixed(1)} s ` +
+      `(${Math.round(plain / plainElapsed)}/s) → the export runs at ` +
+      `${(plainElapsed / elapsed).toFixed(2)}× its speed`,
   )
 }
