@@ -63,8 +63,15 @@ wait_for_port() {
 # Applies ferretdb-gin.sql, printing nothing unless it fails (then psql's messages, on stderr).
 apply_gin() {
   local out
-  if out=$(PGOPTIONS='-c client_min_messages=warning' \
-    psql "$PG_URL_BASE/$PG_DB" -X -q -v ON_ERROR_STOP=1 -f "$GIN_SQL" 2>&1 >/dev/null); then
+  mkdir -p "$RUN"
+  # One run at a time on this machine: parallel first runs race on CREATE SCHEMA and deadlock
+  # in the concurrent index builds (test runners start this script side by side).
+  if out=$(
+    exec 9>"$RUN/gin.lock"
+    flock -w 900 9 || { echo "waited 15 minutes for another ferretdb-gin run" >&2; exit 1; }
+    PGOPTIONS='-c client_min_messages=warning' \
+      psql "$PG_URL_BASE/$PG_DB" -X -q -v ON_ERROR_STOP=1 -f "$GIN_SQL" 2>&1 >/dev/null
+  ); then
     return 0
   fi
   printf '%s\n' "$out" >&2

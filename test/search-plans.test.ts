@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t from 'tap'
 import { namesAnIndex, serverReadsIndexes } from '../src/archive/index-reads.js'
+import { backfillViolationDays, MIGRATIONS_COLLECTION } from '../src/archive/violation-days.js'
 import { exportArchive } from '../src/export/export-archive.js'
 import { searchArchive } from '../src/search/search-archive.js'
 import type { SearchFilters } from '../src/search/search-filters.js'
@@ -206,4 +207,36 @@ t.test('a PostgreSQL plan that reads an index is told from one that scans', asyn
   if (typeof info.ferretdbVersion !== 'string') t.equal(answer, true, 'MongoDB reads indexes')
   else t.type(answer, 'boolean', 'FerretDB is asked through explain')
   t.equal(await serverReadsIndexes(db), answer, 'the answer is kept per database')
+})
+
+t.test('violations stored before they carried a day are still found by rule', async (t) => {
+  const fixture = await openTestArchive(t, 'search_plans_legacy_violations')
+  const { busy } = await archiveSpread(fixture)
+  await addViolation(fixture, busy[3]?.id as never, 'bank-card', 'user_0')
+  await addViolation(fixture, busy[8]?.id as never, 'bank-card', 'user_2')
+  const db = fixture.connection.db
+  if (!db) throw new Error('not connected')
+  // As an older version wrote them, and before any process has filled the days in.
+  await db.collection('violations').updateMany({}, { $unset: { day: '' } })
+  await db.collection(MIGRATIONS_COLLECTION).deleteMany({})
+  const expected = ['群里第3条消息', '群里第8条消息']
+
+  const before = await search(fixture, true, { ruleId: 'bank-card' }, { context: 0 })
+  t.equal(before.plan, 'rule', 'until the days are filled in, violations are not read by day')
+  t.same(before.hits.map((hit) => hit.content).sort(), expected)
+  t.same(
+    before.hits[0]?.ruleHits.map((hit) => hit.ruleId),
+    ['bank-card'],
+    'hits list the rule',
+  )
+
+  t.equal(await backfillViolationDays(db), 2, 'the next writer fills the two days in')
+  t.equal(await backfillViolationDays(db), 0, 'once')
+  const after = await search(fixture, true, { ruleId: 'bank-card' }, { context: 0 })
+  t.equal(after.plan, 'ruleDays')
+  t.same(after.hits.map((hit) => hit.content).sort(), expected)
+  t.same(
+    after.hits[1]?.ruleHits.map((hit) => hit.ruleId),
+    ['bank-card'],
+  )
 })

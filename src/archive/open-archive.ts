@@ -11,6 +11,7 @@ import {
   MESSAGE_CHAIN,
 } from './chain/chain-spec.js'
 import { messageModel } from './message-model.js'
+import { backfillViolationDays } from './violation-days.js'
 
 export interface ArchiveHandles {
   archive: MessageArchive
@@ -28,6 +29,7 @@ export async function openArchive(
   if (!options.readOnly) {
     await ensureChainIndexes(connection)
     await ensureGramsIndex(connection)
+    if (connection.db) await backfillViolationDays(connection.db)
   }
   const messages = chainCollections(connection, MESSAGE_CHAIN)
   const audit = chainCollections(connection, AUDIT_CHAIN)

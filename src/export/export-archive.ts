@@ -12,7 +12,7 @@ import type { AuditLog } from '../audit/audit-log.js'
 import { WardenError } from '../errors/warden-error.js'
 import { planQuery, type ScanStats, scanCandidates } from '../search/query-plan.js'
 import { messagesHittingRule } from '../search/rule-hits.js'
-import { planSources } from '../search/search-archive.js'
+import { byDay, planSources } from '../search/search-archive.js'
 import {
   describeFilters,
   matchesFilters,
@@ -81,10 +81,10 @@ export async function exportArchive(
   const stats: ScanStats = { queries: 0, fetched: 0 }
   const sources = await planSources(deps)
   const ruleSet =
-    filters.ruleId && !sources.indexReads
+    filters.ruleId && !byDay(sources)
       ? await messagesHittingRule(sources.violations, filters.ruleId, stats)
       : null
-  const rulesOf = ruleLookup(sources.violations, sources.indexReads, stats)
+  const rulesOf = ruleLookup(sources.violations, byDay(sources), stats)
   const plan = await planQuery(sources, filters, ruleSet, 1, stats)
 
   const files: Record<string, FileDigest> = {}

@@ -3,6 +3,7 @@ import { ArchiveDays } from '../archive/archive-days.js'
 import { chainCollections, MESSAGE_CHAIN } from '../archive/chain/chain-spec.js'
 import { serverReadsIndexes } from '../archive/index-reads.js'
 import type { ArchivedMessage } from '../archive/message-model.js'
+import { violationDaysKnown } from '../archive/violation-days.js'
 import type { AuditLog } from '../audit/audit-log.js'
 import { WardenError } from '../errors/warden-error.js'
 import { type ContextMessage, ConversationContext } from './conversation-context.js'
@@ -88,7 +89,7 @@ export async function searchArchive(
   const sources = await planSources(deps)
   // A server that reads indexes finds a rule's hits day by day instead (plan `ruleDays`).
   const ruleSet =
-    filters.ruleId && !sources.indexReads
+    filters.ruleId && !byDay(sources)
       ? await messagesHittingRule(sources.violations, filters.ruleId, stats)
       : null
   const plan = await planQuery(sources, filters, ruleSet, -1, stats)
@@ -141,7 +142,7 @@ async function describeHits(
       sources.violations,
       found.map((doc) => ({ id: doc._id.toHexString(), fromUser: doc.fromUser, day: doc.day })),
       stats,
-      sources.indexReads ? 'day' : 'sender',
+      byDay(sources) ? 'day' : 'sender',
     ),
     mapConcurrently(found, CONTEXT_READERS, (doc) => context.around(doc, contextSize)),
   ])
@@ -206,7 +207,13 @@ export async function planSources(deps: {
     days: new ArchiveDays(deps.connection, deps.timeZone),
     timeZone: deps.timeZone,
     indexReads: deps.indexReads ?? (await serverReadsIndexes(db)),
+    violationDays: await violationDaysKnown(db),
   }
+}
+
+/** Can violations be looked up by day: an index serves it and every violation has its day? */
+export function byDay(sources: PlanSources): boolean {
+  return sources.indexReads && sources.violationDays
 }
 
 function boundedInteger(value: number, min: number, max: number, name: string): number {
