@@ -10,9 +10,10 @@ import type { CheckpointSigner } from '../archive/chain/signing-key.js'
 import type { ArchivedMessage } from '../archive/message-model.js'
 import type { AuditLog } from '../audit/audit-log.js'
 import { WardenError } from '../errors/warden-error.js'
-import { planQuery, type ScanStats, scanCandidates } from '../search/query-plan.js'
-import { messagesHittingRule } from '../search/rule-hits.js'
-import { byDay, planSources } from '../search/search-archive.js'
+import { planQuery, type ScanStats } from '../search/query-plan.js'
+import { byDay, ruleMessagesUpFront } from '../search/rule-hits.js'
+import { scanCandidates } from '../search/scan-candidates.js'
+import { planSources } from '../search/search-archive.js'
 import {
   describeFilters,
   matchesFilters,
@@ -80,10 +81,7 @@ export async function exportArchive(
   const exportId = randomUUID()
   const stats: ScanStats = { queries: 0, fetched: 0 }
   const sources = await planSources(deps)
-  const ruleSet =
-    filters.ruleId && !byDay(sources)
-      ? await messagesHittingRule(sources.violations, filters.ruleId, stats)
-      : null
+  const ruleSet = await ruleMessagesUpFront(sources, filters, stats)
   const rulesOf = ruleLookup(sources.violations, byDay(sources), stats)
   const plan = await planQuery(sources, filters, ruleSet, 1, stats)
 

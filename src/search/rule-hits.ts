@@ -1,11 +1,30 @@
 import type { Collection } from 'mongodb'
-import type { ScanStats } from './query-plan.js'
+import type { PlanSources, ScanStats } from './query-plan.js'
+import type { SearchFilters } from './search-filters.js'
 
 export interface RuleHit {
   ruleId: string
   verdict: string
   severity: string
   matchedText: string
+}
+
+/** Can violations be looked up by day: an index serves it and every violation has its day? */
+export function byDay(sources: PlanSources): boolean {
+  return sources.indexReads && sources.violationDays
+}
+
+/**
+ * The messages a rule filter allows, when they must be known before reading (null when there is
+ * no rule, or when the plan `ruleDays` finds them day by day instead).
+ */
+export async function ruleMessagesUpFront(
+  sources: PlanSources,
+  filters: SearchFilters,
+  stats: ScanStats,
+): Promise<Set<string> | null> {
+  if (filters.ruleId === undefined || byDay(sources)) return null
+  return messagesHittingRule(sources.violations, filters.ruleId, stats)
 }
 
 /** Ids (hex) of the messages that hit `ruleId`: one equality query on the violations. */

@@ -7,8 +7,9 @@ import { violationDaysKnown } from '../archive/violation-days.js'
 import type { AuditLog } from '../audit/audit-log.js'
 import { WardenError } from '../errors/warden-error.js'
 import { type ContextMessage, ConversationContext } from './conversation-context.js'
-import { type PlanSources, planQuery, type ScanStats, scanCandidates } from './query-plan.js'
-import { messagesHittingRule, type RuleHit, ruleHitsOf } from './rule-hits.js'
+import { type PlanSources, planQuery, type ScanStats } from './query-plan.js'
+import { byDay, type RuleHit, ruleHitsOf, ruleMessagesUpFront } from './rule-hits.js'
+import { scanCandidates } from './scan-candidates.js'
 import {
   type CursorPosition,
   decodeCursor,
@@ -87,11 +88,7 @@ export async function searchArchive(
   const after = page.cursor ? decodeCursor(page.cursor, filters) : null
   const stats: ScanStats = { queries: 0, fetched: 0 }
   const sources = await planSources(deps)
-  // A server that reads indexes finds a rule's hits day by day instead (plan `ruleDays`).
-  const ruleSet =
-    filters.ruleId && !byDay(sources)
-      ? await messagesHittingRule(sources.violations, filters.ruleId, stats)
-      : null
+  const ruleSet = await ruleMessagesUpFront(sources, filters, stats)
   const plan = await planQuery(sources, filters, ruleSet, -1, stats)
   const found: ArchivedMessage[] = []
   let more = false
@@ -209,11 +206,6 @@ export async function planSources(deps: {
     indexReads: deps.indexReads ?? (await serverReadsIndexes(db)),
     violationDays: await violationDaysKnown(db),
   }
-}
-
-/** Can violations be looked up by day: an index serves it and every violation has its day? */
-export function byDay(sources: PlanSources): boolean {
-  return sources.indexReads && sources.violationDays
 }
 
 function boundedInteger(value: number, min: number, max: number, name: string): number {
