@@ -44,6 +44,12 @@ export function scanCandidates(
   return mergeStreams(streams, (a, b) => comesBefore(a, b, direction))
 }
 
+/** The plan's days that can still hold records after the cursor. */
+function daysFrom(days: string[], after: CursorPosition | null, direction: Direction) {
+  if (!after) return days
+  return days.filter((day) => (direction === -1 ? day <= after.day : day >= after.day))
+}
+
 async function* scanDays(
   sources: PlanSources,
   plan: QueryPlan,
@@ -51,9 +57,7 @@ async function* scanDays(
   after: CursorPosition | null,
   stats: ScanStats,
 ): AsyncGenerator<ArchivedMessage> {
-  const days = plan.days.filter(
-    (day) => !after || (direction === -1 ? day <= after.day : day >= after.day),
-  )
+  const days = daysFrom(plan.days, after, direction)
   const switchAt = plan.streamAfter ?? Number.POSITIVE_INFINITY
   const readDay = (day: string) => {
     const reading = Promise.all(
@@ -122,8 +126,7 @@ async function* scanRuleDays(
   after: CursorPosition | null,
   stats: ScanStats,
 ): AsyncGenerator<ArchivedMessage> {
-  for (const day of plan.days) {
-    if (after && (direction === -1 ? day > after.day : day < after.day)) continue
+  for (const day of daysFrom(plan.days, after, direction)) {
     stats.queries++
     const violations = await sources.violations
       .find({ ruleId: plan.ruleId, day }, { projection: { _id: 0, messageId: 1 } })
